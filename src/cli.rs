@@ -1,0 +1,443 @@
+//! The `migrate` command line: a thin layer over [`Migrator`]. The only place
+//! that prints; exit codes follow the SPEC (0 ok, 1 error, 2 usage, 3 problems).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anstream::{eprintln, println};
+use anstyle::{AnsiColor, Style};
+use chrono::{DateTime, Local, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::connection::{Access, AnyConnection};
+use crate::database_url::{DatabaseUrl, DEFAULT_DATABASE};
+use crate::error::Error;
+use crate::migration::Migration;
+use crate::migrator::{ApplyOptions, Migrator, Observer};
+use crate::plan::State;
+use crate::report::{AppliedReport, ApplyReport, HistoryEntry, StatusReport};
+use crate::table::DEFAULT_TABLE;
+
+const GREEN: Style = AnsiColor::Green.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "migrate",
+    version,
+    about = "Apply and inspect the schema migrations compiled into this binary",
+    after_help = "Database: --database-url, else $DATABASE_URL, else DATABASE_URL in ./.env, else the SQLite file app.db.\n\
+                  URLs: sqlite://PATH or a bare path, postgres://USER:PASS@HOST/DB, mysql://USER:PASS@HOST/DB."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Database to migrate (sqlite://PATH or PATH, postgres://…, mysql://…)
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Tracking table: a plain identifier, optionally schema-qualified
+    #[arg(long, global = true, value_name = "NAME", default_value = DEFAULT_TABLE)]
+    table: String,
+    /// Print one JSON document on stdout (apply, version, history, status)
+    #[arg(long, global = true)]
+    json: bool,
+    /// Give up waiting for another run's lock after this many seconds
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60.0)]
+    lock_timeout: f64,
+    /// Show each statement as it runs
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
+    /// Print only errors
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations in version order
+    Apply {
+        /// Apply nothing above this version
+        #[arg(long, value_name = "N")]
+        to: Option<i64>,
+        /// Print the plan and its SQL; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the current version (0 when nothing is applied)
+    Version,
+    /// List applied migrations with when they ran and how long they took
+    History,
+    /// Show each migration as applied, pending or dirty, and any problem
+    Status,
+}
+
+/// Runs the command line over `migrations`; the `migrate` binary's `main`.
+pub fn main(migrations: &'static [Migration]) -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli, migrations) {
+        Ok(code) => code,
+        Err(failure) => {
+            let text = match &failure.url {
+                Some(url) => url.redact(&failure.error.to_string()),
+                None => failure.error.to_string(),
+            };
+            eprintln!("{RED}error:{RED:#} {text}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+struct Failure {
+    error: Error,
+    /// Known once the URL parsed; used to scrub its password from messages.
+    url: Option<DatabaseUrl>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure { error, url: None }
+    }
+}
+
+fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure> {
+    let g = &cli.global;
+    if !(g.lock_timeout.is_finite() && g.lock_timeout >= 0.0) {
+        usage_error("--lock-timeout must be a number of seconds, 0 or more");
+    }
+    let migrator = Migrator::new(migrations)
+        .with_table(&g.table)?
+        .with_lock_timeout(Duration::from_secs_f64(g.lock_timeout));
+    let url = DatabaseUrl::parse(&resolve_database_url(g.database_url.as_deref()))?;
+    let with_url = |error: Error| Failure {
+        error,
+        url: Some(url.clone()),
+    };
+    let access = match cli.command {
+        Command::Apply { dry_run: false, .. } => Access::ReadWrite,
+        _ => Access::ReadOnly,
+    };
+    let mut conn = AnyConnection::connect(&url, access).map_err(with_url)?;
+    let out = Output {
+        json: g.json,
+        quiet: g.quiet,
+        verbose: g.verbose,
+    };
+    match cli.command {
+        Command::Apply { to, dry_run } => {
+            let options = ApplyOptions {
+                target: to,
+                dry_run,
+            };
+            if !out.json && !out.quiet && !dry_run {
+                println!(
+                    "{BOLD}Migrating{BOLD:#} {url} {DIM}(table {}){DIM:#}",
+                    migrator.table()
+                );
+            }
+            let mut progress = Progress { out };
+            let report = migrator
+                .apply_with(&mut conn, options, &mut progress)
+                .map_err(|error| {
+                    if let Some(partial) = error.partial_report() {
+                        if !out.json && !out.quiet && !partial.applied.is_empty() {
+                            println!(
+                                "{} applied before the failure (they stay applied)",
+                                partial.applied.len()
+                            );
+                        }
+                    }
+                    with_url(error)
+                })?;
+            out.apply(&url, &report);
+        }
+        Command::Version => {
+            let version = migrator.version(&mut conn).map_err(with_url)?;
+            match out.json {
+                true => print_json(&serde_json::json!({ "version": version })),
+                false => println!("{version}"),
+            }
+        }
+        Command::History => {
+            let history = migrator.history(&mut conn).map_err(with_url)?;
+            out.history(&history);
+        }
+        Command::Status => {
+            let status = migrator.status(&mut conn).map_err(with_url)?;
+            out.status(&url, &status);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--database-url`, else `$DATABASE_URL`, else `DATABASE_URL` from `./.env`,
+/// else the embedded default.
+fn resolve_database_url(flag: Option<&str>) -> String {
+    if let Some(url) = flag {
+        return url.to_string();
+    }
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return url;
+    }
+    if let Ok(entries) = dotenvy::from_filename_iter(".env") {
+        for (key, value) in entries.flatten() {
+            if key == "DATABASE_URL" {
+                return value;
+            }
+        }
+    }
+    DEFAULT_DATABASE.to_string()
+}
+
+fn usage_error(message: &str) -> ! {
+    let _ = std::io::stdout().flush();
+    eprintln!("{RED}error:{RED:#} {message}\n\nFor more information, try '--help'.");
+    std::process::exit(2)
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("{RED}error:{RED:#} cannot encode JSON: {e}"),
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Output {
+    json: bool,
+    quiet: bool,
+    verbose: bool,
+}
+
+impl Output {
+    fn human(&self) -> bool {
+        !self.json && !self.quiet
+    }
+
+    fn apply(&self, url: &DatabaseUrl, report: &ApplyReport) {
+        if self.json {
+            return print_json(report);
+        }
+        if self.quiet {
+            return;
+        }
+        if report.dry_run {
+            if report.pending.is_empty() {
+                println!(
+                    "Dry run on {url}: nothing to apply (version {})",
+                    report.version
+                );
+            } else {
+                println!(
+                    "{BOLD}Dry run on {url}:{BOLD:#} would apply {} migration(s), changing nothing",
+                    report.pending.len()
+                );
+                for m in &report.pending {
+                    let mode = if m.transaction {
+                        ""
+                    } else {
+                        " (no transaction)"
+                    };
+                    println!(
+                        "\n{YELLOW}{:>6}{YELLOW:#}  {}{DIM}{mode}{DIM:#}",
+                        m.version, m.description
+                    );
+                    for (i, sql) in m.sql.iter().enumerate() {
+                        println!(
+                            "{DIM}  -- statement {}{DIM:#}\n{}",
+                            i + 1,
+                            indent(sql.trim(), "  ")
+                        );
+                    }
+                }
+            }
+            return;
+        }
+        if !report.adopted_checksums.is_empty() {
+            println!(
+                "Recorded checksums for {} migration(s) from an older tracking table: {:?}",
+                report.adopted_checksums.len(),
+                report.adopted_checksums
+            );
+        }
+        let summary = format!(
+            "{} applied, {} already applied, {} total",
+            report.applied.len(),
+            report.already_applied,
+            report.total
+        );
+        if report.applied.is_empty() {
+            println!("Nothing to apply: {summary} (version {})", report.version);
+        } else {
+            println!(
+                "{GREEN}{summary}{GREEN:#} (version {} → {})",
+                report.version_before, report.version
+            );
+        }
+    }
+
+    fn history(&self, history: &[HistoryEntry]) {
+        if self.json {
+            return print_json(&serde_json::json!({ "migrations": history }));
+        }
+        if history.is_empty() {
+            println!("No migrations applied yet.");
+            return;
+        }
+        let width = description_width(history.iter().map(|h| h.description.as_str()));
+        println!(
+            "{BOLD}{:>7}  {:<width$}  {:<19}  {:>10}{BOLD:#}",
+            "VERSION", "DESCRIPTION", "APPLIED AT (local)", "DURATION"
+        );
+        for h in history {
+            let flag = if h.success {
+                String::new()
+            } else {
+                format!("  {RED}dirty{RED:#}")
+            };
+            println!(
+                "{:>7}  {:<width$}  {:<19}  {:>10}{flag}",
+                h.version,
+                h.description,
+                local_time(h.applied_at),
+                format!("{} ms", h.execution_ms)
+            );
+        }
+    }
+
+    fn status(&self, url: &DatabaseUrl, status: &StatusReport) {
+        if self.json {
+            return print_json(status);
+        }
+        println!("{BOLD}Database{BOLD:#}  {url}");
+        println!("{BOLD}Version{BOLD:#}   {}", status.version);
+        if !status.table_exists {
+            println!("{DIM}(no tracking table yet: nothing applied){DIM:#}");
+        }
+        let width = description_width(status.migrations.iter().map(|m| m.description.as_str()));
+        for m in &status.migrations {
+            let (style, label) = match m.state {
+                State::Applied => (GREEN, "applied"),
+                State::Pending => (YELLOW, "pending"),
+                State::Dirty => (RED, "dirty"),
+            };
+            let when = match m.state {
+                State::Applied => local_time(m.applied_at),
+                _ => String::new(),
+            };
+            println!(
+                "  {style}{label:<8}{style:#}{:>6}  {:<width$}  {DIM}{when}{DIM:#}",
+                m.version, m.description
+            );
+        }
+        let pending = status.pending.len();
+        println!(
+            "{} applied, {} pending, {} total",
+            status
+                .migrations
+                .iter()
+                .filter(|m| m.state == State::Applied)
+                .count(),
+            pending,
+            status.migrations.len()
+        );
+        if !status.problems.is_empty() {
+            println!("{RED}Problems:{RED:#}");
+            for problem in &status.problems {
+                println!("  - {problem}");
+            }
+        }
+    }
+}
+
+/// Prints progress as migrations run (human output only).
+struct Progress {
+    out: Output,
+}
+
+impl Observer for Progress {
+    fn waiting_for_lock(&mut self) {
+        if !self.out.quiet {
+            eprintln!("{YELLOW}waiting for another migrate run to finish…{YELLOW:#}");
+        }
+    }
+
+    fn migration_started(&mut self, migration: &Migration) {
+        if self.out.human() && self.out.verbose {
+            println!(
+                "{DIM}  → {:>4}  {}{DIM:#}",
+                migration.version, migration.description
+            );
+        }
+    }
+
+    fn statement_started(&mut self, _migration: &Migration, index: usize, sql: &str) {
+        if self.out.human() && self.out.verbose {
+            println!(
+                "{DIM}{}{DIM:#}",
+                indent(&format!("[{index}] {}", sql.trim()), "          ")
+            );
+        }
+    }
+
+    fn migration_finished(&mut self, report: &AppliedReport) {
+        if self.out.human() {
+            println!(
+                "  {GREEN}✓{GREEN:#} {:>4}  {}  {DIM}({}){DIM:#}",
+                report.version,
+                report.description,
+                format_ms(report.execution_ms)
+            );
+        }
+    }
+
+    fn migration_skipped(&mut self, migration: &Migration) {
+        if self.out.human() {
+            println!(
+                "  {DIM}- {:>4}  {}  (applied by a concurrent run){DIM:#}",
+                migration.version, migration.description
+            );
+        }
+    }
+}
+
+fn format_ms(ms: f64) -> String {
+    if ms < 1000.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
+
+fn local_time(time: Option<DateTime<Utc>>) -> String {
+    time.map(|t| {
+        t.with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    })
+    .unwrap_or_else(|| String::from("-"))
+}
+
+fn description_width<'a>(descriptions: impl Iterator<Item = &'a str>) -> usize {
+    descriptions
+        .map(|d| d.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(11, 60)
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|line| format!("{prefix}{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,127 @@
+//! One error type for the library. Messages are lower-case, name the version
+//! and say what to do next; the CLI prints them as they are.
+
+use std::time::Duration;
+
+use crate::plan::Problem;
+use crate::report::ApplyReport;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid database URL {url}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+
+    #[error(
+        "unsupported database URL scheme `{scheme}`: use sqlite://PATH (or a bare path), postgres://, postgresql:// or mysql://"
+    )]
+    UnsupportedScheme { scheme: String },
+
+    #[error(
+        "this build has no {backend} support: rebuild with `--features {feature}` (see README, Backends)"
+    )]
+    BackendNotBuilt {
+        backend: &'static str,
+        feature: &'static str,
+    },
+
+    #[error("cannot connect to {url}: {message}")]
+    Connect { url: String, message: String },
+
+    #[error("invalid table name `{name}`: {reason}")]
+    InvalidTableName { name: String, reason: String },
+
+    #[error("table {table} exists but is not a migrations table this tool can use: {reason}; pass --table to use another name")]
+    IncompatibleTable { table: String, reason: String },
+
+    #[error("{0}")]
+    InvalidMigrations(crate::migration::InvalidMigration),
+
+    #[error("{action} failed: {source}")]
+    Database {
+        action: String,
+        #[source]
+        source: diesel::result::Error,
+    },
+
+    #[error("{}", failed_message(.failure))]
+    MigrationFailed { failure: Box<MigrationFailure> },
+
+    #[error("{}", refused_message(.problems))]
+    Refused { problems: Vec<Problem> },
+
+    #[error(
+        "timed out after {:.1}s waiting for another migration run to release its lock on {table}; retry, or raise --lock-timeout",
+        .waited.as_secs_f64()
+    )]
+    LockTimeout { table: String, waited: Duration },
+}
+
+/// What went wrong in a migration, and what had been applied before it.
+#[derive(Debug)]
+pub struct MigrationFailure {
+    pub version: i64,
+    pub description: String,
+    /// 1-based index into the migration's `sql`; `None` when the failure came
+    /// from the bookkeeping around it (tracking row, commit).
+    pub statement_index: Option<usize>,
+    pub statement: Option<String>,
+    pub database_message: String,
+    /// True when the database kept part of the migration (no transactional
+    /// DDL, or `transaction: false`) and its tracking row is left dirty.
+    pub dirty: bool,
+    /// Migrations applied in this run before the failure; they stay applied.
+    pub report: ApplyReport,
+}
+
+impl Error {
+    pub(crate) fn database(action: impl Into<String>, source: diesel::result::Error) -> Self {
+        Error::Database {
+            action: action.into(),
+            source,
+        }
+    }
+
+    /// The migrations applied in this run before an error, if any.
+    pub fn partial_report(&self) -> Option<&ApplyReport> {
+        match self {
+            Error::MigrationFailed { failure } => Some(&failure.report),
+            _ => None,
+        }
+    }
+}
+
+fn failed_message(f: &MigrationFailure) -> String {
+    let what = match (f.statement_index, &f.statement) {
+        (Some(index), Some(sql)) => format!("statement {index} failed:\n    {}\n", sql.trim()),
+        _ => String::from("recording it failed:\n"),
+    };
+    let outcome = if f.dirty {
+        format!(
+            "this database cannot roll the migration back, so part of it may have run; it is marked dirty. \
+             Check the schema by hand, finish or undo version {v}, then run `migrate repair`",
+            v = f.version
+        )
+    } else {
+        String::from(
+            "nothing of this migration was applied (rolled back); earlier migrations stay applied. \
+             Fix the statement and run `migrate apply` again",
+        )
+    };
+    format!(
+        "migration {} ({}) {what}  database said: {}\n{outcome}",
+        f.version,
+        f.description,
+        f.database_message.trim()
+    )
+}
+
+fn refused_message(problems: &[Problem]) -> String {
+    let mut text = String::from("refusing to apply: the database and the code disagree");
+    for problem in problems {
+        text.push_str("\n  - ");
+        text.push_str(&problem.to_string());
+    }
+    text
+}

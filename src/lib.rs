@@ -1,0 +1,37 @@
+//! Database schema migrations declared as Rust code.
+//!
+//! Migrations are a `MIGRATIONS` array of [`Migration`] structs, compiled into
+//! the `migrate` binary and into any application that links this library. A
+//! [`Migrator`] applies them to SQLite, PostgreSQL or MySQL/MariaDB through
+//! diesel, recording each in a tracking table (`schema_migrations`).
+//!
+//! Guarantees: each migration commits atomically with its tracking row where
+//! the database allows (SQLite, PostgreSQL); elsewhere a dirty row makes a
+//! half-applied migration visible. Concurrent runs apply each migration once.
+//! Edited or unknown migrations are refused.
+
+mod connection;
+mod database_url;
+mod dialect;
+mod error;
+mod migration;
+mod migrator;
+pub mod plan;
+mod report;
+mod store;
+mod table;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+pub use connection::{Access, AnyConnection, MigrationConnection, CONNECT_TIMEOUT};
+pub use database_url::{DatabaseUrl, DEFAULT_DATABASE};
+pub use dialect::Dialect;
+pub use error::{Error, MigrationFailure, Result};
+pub use migration::{checksum, find_invalid, validate, InvalidMigration, Migration, Rule};
+pub use migrator::{ApplyOptions, Migrator, Observer, Silent, DEFAULT_LOCK_TIMEOUT};
+pub use plan::{AppliedMigration, Problem, State};
+pub use report::{
+    AppliedReport, ApplyReport, HistoryEntry, MigrationStatus, PendingMigration, StatusReport,
+};
+pub use table::{TableName, DEFAULT_TABLE};
