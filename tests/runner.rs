@@ -1,0 +1,398 @@
+//! Library scenarios, written once and run on SQLite, PostgreSQL and MySQL.
+
+mod common;
+
+use common::{Backend, TestDb};
+use versioned_migrations::{ApplyOptions, Error, Migration, Migrator, Problem, Silent, State};
+
+const fn m(version: i64, description: &'static str, sql: &'static [&'static str]) -> Migration {
+    Migration {
+        version,
+        description,
+        sql,
+        ..Migration::DEFAULT
+    }
+}
+
+const THREE: &[Migration] = &[
+    m(1, "Create authors", &["CREATE TABLE authors (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(100) NOT NULL)"]),
+    m(
+        2,
+        "Create books",
+        &[
+            "CREATE TABLE books (id INTEGER NOT NULL PRIMARY KEY, author_id INTEGER NOT NULL, title VARCHAR(200) NOT NULL)",
+            "CREATE INDEX idx_books_author ON books (author_id)",
+        ],
+    ),
+    m(3, "Seed authors", &["INSERT INTO authors (id, name) VALUES (1, 'Ada'), (2, 'Grace')"]),
+];
+
+/// Migration 2 fails at its second statement, after its first created a table.
+const BROKEN: &[Migration] = &[
+    m(
+        1,
+        "Create authors",
+        &["CREATE TABLE authors (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(100) NOT NULL)"],
+    ),
+    m(
+        2,
+        "Create books badly",
+        &[
+            "CREATE TABLE books (id INTEGER NOT NULL PRIMARY KEY)",
+            "INSERT INTO no_such_table (id) VALUES (1)",
+            "CREATE TABLE never_reached (id INTEGER)",
+        ],
+    ),
+    m(
+        3,
+        "After the broken one",
+        &["CREATE TABLE after_broken (id INTEGER)"],
+    ),
+];
+
+on_all_backends!(
+    fresh_apply_then_noop,
+    new_entry_applies_only_itself,
+    failing_statement_names_it_and_keeps_earlier,
+    read_commands_leave_new_database_untouched,
+    status_and_history_report_state,
+    edited_migration_is_refused,
+    database_ahead_of_code_is_refused,
+    custom_table_name,
+    target_version_limits_apply,
+    dry_run_changes_nothing,
+    concurrent_runners_apply_each_migration_once,
+);
+
+fn fresh_apply_then_noop(db: TestDb) {
+    let mut conn = db.connect();
+    let migrator = Migrator::new(THREE);
+    let report = migrator.apply(&mut conn).expect("first apply");
+    assert_eq!(
+        report.applied.iter().map(|a| a.version).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        (report.already_applied, report.total, report.version),
+        (0, 3, 3)
+    );
+    assert_eq!(db.count("authors"), 2);
+    assert_eq!(
+        db.tracked("schema_migrations"),
+        [(1, true), (2, true), (3, true)]
+    );
+
+    let again = migrator.apply(&mut conn).expect("second apply");
+    assert!(again.applied.is_empty());
+    assert_eq!(
+        (again.already_applied, again.total, again.version),
+        (3, 3, 3)
+    );
+    assert_eq!(db.count("authors"), 2, "nothing ran twice");
+    assert_eq!(migrator.version(&mut conn).unwrap(), 3);
+}
+
+fn new_entry_applies_only_itself(db: TestDb) {
+    let mut conn = db.connect();
+    Migrator::new(&THREE[..2])
+        .apply(&mut conn)
+        .expect("first two");
+    assert_eq!(db.count("authors"), 0);
+    let report = Migrator::new(THREE).apply(&mut conn).expect("the new one");
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(report.applied[0].version, 3);
+    assert_eq!(
+        (
+            report.already_applied,
+            report.version_before,
+            report.version
+        ),
+        (2, 2, 3)
+    );
+    assert_eq!(db.count("authors"), 2);
+}
+
+fn failing_statement_names_it_and_keeps_earlier(db: TestDb) {
+    let mut conn = db.connect();
+    let migrator = Migrator::new(BROKEN);
+    let err = migrator
+        .apply(&mut conn)
+        .expect_err("migration 2 must fail");
+    let Error::MigrationFailed { failure } = &err else {
+        panic!("unexpected error: {err}");
+    };
+    assert_eq!(failure.version, 2);
+    assert_eq!(failure.description, "Create books badly");
+    assert_eq!(failure.statement_index, Some(2));
+    assert_eq!(
+        failure.statement.as_deref(),
+        Some("INSERT INTO no_such_table (id) VALUES (1)")
+    );
+    assert!(!failure.database_message.is_empty());
+    assert_eq!(
+        failure.report.applied.len(),
+        1,
+        "migration 1 was applied before"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("migration 2 (Create books badly) statement 2 failed"),
+        "{message}"
+    );
+    assert!(message.contains("no_such_table"), "{message}");
+
+    assert!(
+        db.table_exists("authors"),
+        "earlier migration stays applied"
+    );
+    assert!(!db.table_exists("never_reached"));
+    assert!(
+        !db.table_exists("after_broken"),
+        "later migrations are not attempted"
+    );
+    if db.transactional_ddl() {
+        assert!(!failure.dirty);
+        assert!(
+            message.contains("nothing of this migration was applied"),
+            "{message}"
+        );
+        assert!(
+            !db.table_exists("books"),
+            "the failed migration was rolled back"
+        );
+        assert_eq!(db.tracked("schema_migrations"), [(1, true)]);
+        assert_eq!(migrator.version(&mut conn).unwrap(), 1);
+    } else {
+        // MySQL committed the CREATE TABLE: the row stays, dirty.
+        assert!(failure.dirty);
+        assert!(message.contains("migrate repair"), "{message}");
+        assert!(db.table_exists("books"));
+        assert_eq!(db.tracked("schema_migrations"), [(1, true), (2, false)]);
+        let status = migrator.status(&mut conn).unwrap();
+        assert_eq!(status.migrations[1].state, State::Dirty);
+        assert_eq!(status.version, 1);
+        let refused = migrator
+            .apply(&mut conn)
+            .expect_err("apply refuses a dirty database");
+        assert!(
+            matches!(&refused, Error::Refused { problems } if matches!(problems[..], [Problem::Dirty { version: 2, .. }])),
+            "{refused}"
+        );
+        assert!(
+            !db.table_exists("after_broken"),
+            "nothing ran past the dirty row"
+        );
+    }
+}
+
+fn read_commands_leave_new_database_untouched(db: TestDb) {
+    let mut conn = db.connect();
+    let migrator = Migrator::new(THREE);
+    assert_eq!(migrator.version(&mut conn).unwrap(), 0);
+    assert!(migrator.history(&mut conn).unwrap().is_empty());
+    let status = migrator.status(&mut conn).unwrap();
+    assert!(!status.table_exists);
+    assert_eq!(status.pending, [1, 2, 3]);
+    assert!(status.migrations.iter().all(|m| m.state == State::Pending));
+    assert!(status.problems.is_empty());
+    assert!(
+        !db.table_exists("schema_migrations"),
+        "read commands never create the table"
+    );
+}
+
+fn status_and_history_report_state(db: TestDb) {
+    let mut conn = db.connect();
+    Migrator::new(&THREE[..2]).apply(&mut conn).unwrap();
+    let migrator = Migrator::new(THREE);
+    let status = migrator.status(&mut conn).unwrap();
+    assert!(status.table_exists);
+    assert_eq!(status.version, 2);
+    assert_eq!(status.pending, [3]);
+    let states: Vec<State> = status.migrations.iter().map(|m| m.state).collect();
+    assert_eq!(states, [State::Applied, State::Applied, State::Pending]);
+    assert!(status.migrations[0].applied_at.is_some());
+    assert_eq!(status.migrations[0].checksum, THREE[0].checksum());
+
+    let history = migrator.history(&mut conn).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].description, "Create books");
+    assert_eq!(
+        history[1].checksum.as_deref(),
+        Some(THREE[1].checksum().as_str())
+    );
+    let applied_at = history[0].applied_at.expect("applied_at");
+    let age = chrono::Utc::now() - applied_at;
+    assert!(
+        age.num_seconds().abs() < 300,
+        "applied_at is UTC now-ish: {applied_at}"
+    );
+
+    let json = serde_json::to_value(&status).unwrap();
+    for field in ["version", "pending", "problems", "migrations"] {
+        assert!(json.get(field).is_some(), "status JSON has {field}");
+    }
+    let entry = &serde_json::to_value(&history).unwrap()[0];
+    for field in [
+        "version",
+        "description",
+        "applied_at",
+        "execution_ms",
+        "checksum",
+    ] {
+        assert!(entry.get(field).is_some(), "history JSON has {field}");
+    }
+}
+
+fn edited_migration_is_refused(db: TestDb) {
+    let mut conn = db.connect();
+    Migrator::new(&THREE[..2]).apply(&mut conn).unwrap();
+    // Same versions; migration 1's SQL edited after it was applied.
+    static MIXED: [Migration; 3] = [
+        m(1, "Create authors", &["CREATE TABLE authors (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(200) NOT NULL)"]),
+        THREE[1],
+        THREE[2],
+    ];
+    let err = Migrator::new(&MIXED)
+        .apply(&mut conn)
+        .expect_err("edited migration");
+    match &err {
+        Error::Refused { problems } => {
+            assert!(
+                matches!(problems[..], [Problem::ChecksumMismatch { version: 1, .. }]),
+                "{err}"
+            )
+        }
+        other => panic!("unexpected: {other}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("migration 1 (Create authors) was edited"),
+        "{err}"
+    );
+    assert_eq!(db.count("authors"), 0, "nothing applied after refusal");
+    // Whitespace and line endings are not edits.
+    static RESPACED: [Migration; 1] = [m(
+        1,
+        "Create authors",
+        &["CREATE TABLE authors (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(100) NOT NULL)  \r\n"],
+    )];
+    let status = Migrator::new(&RESPACED).status(&mut conn).unwrap();
+    assert!(
+        !status.problems.iter().any(|p| p.version() == 1),
+        "{:?}",
+        status.problems
+    );
+}
+
+fn database_ahead_of_code_is_refused(db: TestDb) {
+    let mut conn = db.connect();
+    Migrator::new(THREE).apply(&mut conn).unwrap();
+    let older = Migrator::new(&THREE[..2]);
+    let err = older.apply(&mut conn).expect_err("database is ahead");
+    assert!(
+        matches!(&err, Error::Refused { problems } if matches!(problems[..], [Problem::UnknownVersion { version: 3, .. }])),
+        "{err}"
+    );
+    assert!(err.to_string().contains("ahead"), "{err}");
+    let status = older.status(&mut conn).unwrap();
+    assert_eq!(status.version, 3);
+    assert_eq!(status.problems.len(), 1);
+}
+
+fn custom_table_name(db: TestDb) {
+    let mut conn = db.connect();
+    let migrator = Migrator::new(THREE).with_table("app_versions").unwrap();
+    migrator.apply(&mut conn).unwrap();
+    assert_eq!(db.tracked("app_versions").len(), 3);
+    assert!(!db.table_exists("schema_migrations"));
+    assert_eq!(migrator.version(&mut conn).unwrap(), 3);
+    assert_eq!(Migrator::new(THREE).version(&mut conn).unwrap(), 0);
+}
+
+fn target_version_limits_apply(db: TestDb) {
+    let mut conn = db.connect();
+    let migrator = Migrator::new(THREE);
+    let options = ApplyOptions {
+        target: Some(2),
+        ..Default::default()
+    };
+    let report = migrator
+        .apply_with(&mut conn, options, &mut Silent)
+        .unwrap();
+    assert_eq!(report.version, 2);
+    assert_eq!(db.count("authors"), 0);
+    assert_eq!(migrator.apply(&mut conn).unwrap().applied.len(), 1);
+}
+
+fn dry_run_changes_nothing(db: TestDb) {
+    let mut conn = db.connect();
+    let migrator = Migrator::new(THREE);
+    let options = ApplyOptions {
+        dry_run: true,
+        ..Default::default()
+    };
+    let report = migrator
+        .apply_with(&mut conn, options, &mut Silent)
+        .unwrap();
+    assert!(report.dry_run);
+    assert_eq!(
+        report.pending.iter().map(|p| p.version).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(report.pending[1].sql.len(), 2);
+    assert!(
+        !db.table_exists("schema_migrations"),
+        "dry run creates nothing"
+    );
+    assert!(!db.table_exists("authors"));
+}
+
+/// Eight runners at once, each with its own connection: every migration is
+/// recorded once and every runner succeeds.
+fn concurrent_runners_apply_each_migration_once(db: TestDb) {
+    let sleep = db.sleep_sql(0.05);
+    let list: &'static [Migration] = Box::leak(
+        (1..=20)
+            .map(|v| {
+                let create: &'static str =
+                    Box::leak(format!("CREATE TABLE t{v} (id INTEGER)").into_boxed_str());
+                let sql: Vec<&'static str> = match &sleep {
+                    Some(s) => vec![Box::leak(s.clone().into_boxed_str()), create],
+                    None => vec![create],
+                };
+                m(v, "slow table", Box::leak(sql.into_boxed_slice()))
+            })
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    let url = db.url.clone();
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut conn = common::connect_url(&url).expect("connect");
+                Migrator::new(list).apply(&mut conn)
+            })
+        })
+        .collect();
+    let mut applied_total = 0;
+    for handle in handles {
+        let report = handle
+            .join()
+            .expect("thread")
+            .expect("every runner succeeds");
+        assert_eq!(report.version, 20);
+        applied_total += report.applied.len();
+    }
+    assert_eq!(
+        applied_total, 20,
+        "each migration applied exactly once across runners"
+    );
+    let tracked = db.tracked("schema_migrations");
+    assert_eq!(tracked.len(), 20);
+    assert!(tracked.iter().all(|(_, ok)| *ok));
+    if db.backend == Backend::Sqlite {
+        assert_eq!(db.count("t20"), 0);
+    }
+}
