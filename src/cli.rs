@@ -100,7 +100,7 @@ pub fn main(migrations: &'static [Migration]) -> ExitCode {
 struct Failure {
     error: Error,
     /// Known once the URL parsed; used to scrub its password from messages.
-    url: Option<DatabaseUrl>,
+    url: Option<Box<DatabaseUrl>>,
 }
 
 impl From<Error> for Failure {
@@ -120,7 +120,7 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
     let url = DatabaseUrl::parse(&resolve_database_url(g.database_url.as_deref()))?;
     let with_url = |error: Error| Failure {
         error,
-        url: Some(url.clone()),
+        url: Some(Box::new(url.clone())),
     };
     let access = match cli.command {
         Command::Apply { dry_run: false, .. } => Access::ReadWrite,

@@ -185,7 +185,7 @@ impl AnyConnection {
     pub fn connect(url: &DatabaseUrl, access: Access) -> Result<Self, Error> {
         let fail = |message: String| Error::Connect {
             url: url.to_string(),
-            message: url.redact(&message),
+            message: url.redact(message.trim()),
         };
         match url.dialect() {
             Dialect::Sqlite => connect_sqlite(url, access).map_err(fail),
@@ -196,24 +196,12 @@ impl AnyConnection {
 }
 
 fn connect_sqlite(url: &DatabaseUrl, access: Access) -> Result<AnyConnection, String> {
-    let target = match (url.sqlite_path(), access) {
-        (None, _) => String::from(":memory:"),
-        (Some(path), Access::ReadWrite) => {
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                if !parent.is_dir() {
-                    return Err(format!("directory {} does not exist", parent.display()));
-                }
-            }
-            path.to_string_lossy().into_owned()
-        }
-        // A missing file reads as an empty database; opening it read-only
-        // would fail and opening it read-write would create it.
-        (Some(path), Access::ReadOnly) if !path.exists() => String::from(":memory:"),
-        (Some(path), Access::ReadOnly) => {
-            format!("file:{}?mode=ro", uri_escape(&path.to_string_lossy()))
-        }
-    };
     if let Some(path) = url.sqlite_path() {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(format!("directory {} does not exist", parent.display()));
+            }
+        }
         if path.is_dir() {
             return Err(format!(
                 "{} is a directory, not a database file",
@@ -221,6 +209,16 @@ fn connect_sqlite(url: &DatabaseUrl, access: Access) -> Result<AnyConnection, St
             ));
         }
     }
+    let target = match (url.sqlite_path(), access) {
+        (None, _) => String::from(":memory:"),
+        (Some(path), Access::ReadWrite) => path.to_string_lossy().into_owned(),
+        // A missing file reads as an empty database; opening it read-only
+        // would fail and opening it read-write would create it.
+        (Some(path), Access::ReadOnly) if !path.exists() => String::from(":memory:"),
+        (Some(path), Access::ReadOnly) => {
+            format!("file:{}?mode=ro", uri_escape(&path.to_string_lossy()))
+        }
+    };
     diesel::SqliteConnection::establish(&target)
         .map(AnyConnection::Sqlite)
         .map_err(|e| e.to_string())

@@ -396,3 +396,12 @@ fn concurrent_runners_apply_each_migration_once(db: TestDb) {
         assert_eq!(db.count("t20"), 0);
     }
 }
+
+#[cfg(not(all(feature = "postgres", feature = "mysql")))]
+#[test]
+fn server_backends_not_built() {
+    eprintln!(
+        "note: PostgreSQL/MySQL scenarios are not built in this run; \
+         run `cargo test --all-features` with TEST_POSTGRES_URL / TEST_MYSQL_URL set"
+    );
+}

@@ -1,0 +1,347 @@
+//! The real `migrate` binary (with this repository's migrations.rs), checked
+//! against the database after each command.
+#![cfg(feature = "cli")]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{Backend, TestDb};
+
+fn migrate_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run migrate")
+}
+
+fn migrate(db: &TestDb, args: &[&str]) -> Output {
+    let mut all = vec!["--database-url", db.url.as_str()];
+    all.extend_from_slice(args);
+    migrate_in(db.dir.path(), &all)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(output)))
+}
+
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+on_all_backends!(
+    apply_then_inspect,
+    read_commands_on_new_database,
+    failing_migration_is_reported,
+    quiet_and_verbose,
+);
+
+fn apply_then_inspect(db: TestDb) {
+    let first = migrate(&db, &["apply"]);
+    assert_exit(&first, 0);
+    let out = stdout(&first);
+    assert!(
+        out.contains("6 applied, 0 already applied, 6 total"),
+        "{out}"
+    );
+    assert!(out.contains("Create users table"), "{out}");
+    assert_eq!(db.count("users"), 1);
+    assert_eq!(
+        db.count("users WHERE email = 'admin@example.com' AND language = 'en'"),
+        1,
+        "every migration ran, in order"
+    );
+
+    let second = migrate(&db, &["apply"]);
+    assert_exit(&second, 0);
+    assert!(
+        stdout(&second).contains("0 applied, 6 already applied, 6 total"),
+        "{}",
+        stdout(&second)
+    );
+    assert_eq!(db.count("users"), 1);
+
+    // Global options work before and after the subcommand.
+    let version = migrate_in(db.dir.path(), &["version", "--database-url", &db.url]);
+    assert_exit(&version, 0);
+    assert_eq!(stdout(&version), "6\n");
+    assert_eq!(json(&migrate(&db, &["version", "--json"]))["version"], 6);
+
+    let history = json(&migrate(&db, &["history", "--json"]));
+    let rows = history["migrations"].as_array().expect("migrations array");
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[0]["version"], 1);
+    assert_eq!(rows[0]["description"], "Create users table");
+    assert!(rows[0]["execution_ms"].is_i64());
+    assert_eq!(rows[0]["checksum"].as_str().map(str::len), Some(64));
+    let applied_at = rows[0]["applied_at"].as_str().expect("applied_at");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(applied_at).is_ok(),
+        "{applied_at}"
+    );
+
+    let human_history = stdout(&migrate(&db, &["history"]));
+    assert!(
+        human_history.contains("Store e-mail addresses in lower case"),
+        "{human_history}"
+    );
+
+    let status = json(&migrate(&db, &["status", "--json"]));
+    assert_eq!(status["version"], 6);
+    assert_eq!(status["pending"], serde_json::json!([]));
+    assert_eq!(status["problems"], serde_json::json!([]));
+    assert_eq!(status["migrations"][5]["state"], "applied");
+}
+
+fn read_commands_on_new_database(db: TestDb) {
+    let version = migrate(&db, &["version"]);
+    assert_exit(&version, 0);
+    assert_eq!(stdout(&version), "0\n");
+    let status = migrate(&db, &["status"]);
+    assert_exit(&status, 0);
+    assert!(
+        stdout(&status).contains("0 applied, 6 pending, 6 total"),
+        "{}",
+        stdout(&status)
+    );
+    let history = migrate(&db, &["history"]);
+    assert_exit(&history, 0);
+    assert!(stdout(&history).contains("No migrations applied"));
+    let status = json(&migrate(&db, &["status", "--json"]));
+    assert_eq!(status["pending"], serde_json::json!([1, 2, 3, 4, 5, 6]));
+    assert_exit(&migrate(&db, &["apply", "--dry-run"]), 0);
+    if db.backend == Backend::Sqlite {
+        assert!(
+            !Path::new(&db.url).exists(),
+            "read commands do not create the SQLite file"
+        );
+    } else {
+        assert!(
+            !db.table_exists("schema_migrations"),
+            "read commands do not create the table"
+        );
+    }
+}
+
+fn failing_migration_is_reported(db: TestDb) {
+    // A leftover `posts` table makes migration 2 fail.
+    db.exec("CREATE TABLE posts (id INTEGER)");
+    let failed = migrate(&db, &["apply"]);
+    assert_exit(&failed, 1);
+    let err = stderr(&failed);
+    assert!(
+        err.contains("migration 2 (Create posts table) statement 1 failed"),
+        "{err}"
+    );
+    assert!(err.contains("CREATE TABLE posts"), "{err}");
+    assert!(
+        err.to_lowercase().contains("already exists"),
+        "database message: {err}"
+    );
+    assert!(
+        stdout(&failed).contains("Create users table"),
+        "migration 1 was applied"
+    );
+    if db.transactional_ddl() {
+        assert!(
+            err.contains("nothing of this migration was applied"),
+            "{err}"
+        );
+        assert_eq!(stdout(&migrate(&db, &["version"])), "1\n");
+        assert_eq!(db.tracked("schema_migrations"), [(1, true)]);
+    } else {
+        assert!(err.contains("dirty"), "{err}");
+        let status = stdout(&migrate(&db, &["status"]));
+        assert!(status.contains("dirty"), "{status}");
+        let again = migrate(&db, &["apply"]);
+        assert_exit(&again, 1);
+        assert!(
+            stderr(&again).contains("migration 2 (Create posts table) is dirty"),
+            "{}",
+            stderr(&again)
+        );
+    }
+    assert!(db.table_exists("users"), "migration 1 stays applied");
+}
+
+fn quiet_and_verbose(db: TestDb) {
+    let verbose = migrate(&db, &["apply", "-v", "--to", "2"]);
+    assert_exit(&verbose, 0);
+    assert!(
+        stdout(&verbose).contains("[1] CREATE TABLE users"),
+        "{}",
+        stdout(&verbose)
+    );
+    let quiet = migrate(&db, &["-q", "apply"]);
+    assert_exit(&quiet, 0);
+    assert_eq!(stdout(&quiet), "");
+    assert_eq!(stdout(&migrate(&db, &["version"])), "6\n");
+}
+
+#[test]
+fn database_url_comes_from_env_then_dotenv_then_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |envs: &[(&str, &str)], args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_migrate"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .envs(envs.iter().copied())
+            .output()
+            .unwrap()
+    };
+    assert_exit(&run(&[], &["apply"]), 0);
+    assert!(
+        dir.path().join("app.db").exists(),
+        "embedded default is ./app.db"
+    );
+
+    std::fs::write(
+        dir.path().join(".env"),
+        "# settings\nDATABASE_URL=sqlite://from_dotenv.db\n",
+    )
+    .unwrap();
+    assert_exit(&run(&[], &["apply"]), 0);
+    assert!(dir.path().join("from_dotenv.db").exists(), ".env is read");
+
+    assert_exit(&run(&[("DATABASE_URL", "from_env.db")], &["apply"]), 0);
+    assert!(
+        dir.path().join("from_env.db").exists(),
+        "DATABASE_URL wins over .env"
+    );
+
+    assert_exit(
+        &run(
+            &[("DATABASE_URL", "from_env.db")],
+            &["apply", "--database-url", "from_flag.db"],
+        ),
+        0,
+    );
+    assert!(
+        dir.path().join("from_flag.db").exists(),
+        "--database-url wins"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["frobnicate"][..],
+        &["apply", "--to", "x"],
+        &[],
+        &["version", "--lock-timeout", "-1"],
+    ] {
+        let output = migrate_in(dir.path(), args);
+        assert_exit(&output, 2);
+        assert!(
+            stderr(&output).contains("error"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert_exit(&migrate_in(dir.path(), &["--help"]), 0);
+}
+
+#[test]
+fn bad_input_is_a_clear_error_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str)] = &[
+        ("postgres://admin:hunter2@[::1/app", "invalid database URL"),
+        (
+            "oracle://admin:hunter2@db/app",
+            "unsupported database URL scheme",
+        ),
+        (
+            "postgres://admin:hunter2@127.0.0.1:1/app",
+            "cannot reach 127.0.0.1:1",
+        ),
+        (
+            "mysql://admin:hunter2@127.0.0.1:1/app",
+            "cannot reach 127.0.0.1:1",
+        ),
+        ("mysql://admin:hunter2@127.0.0.1:1", "no database name"),
+        (
+            "sqlite://missing_dir/app.db",
+            "directory missing_dir does not exist",
+        ),
+    ];
+    for (url, expected) in cases {
+        for command in ["apply", "status", "version"] {
+            let output = migrate_in(dir.path(), &[command, "--database-url", url]);
+            let all = format!("{}{}", stdout(&output), stderr(&output));
+            if url.starts_with("mysql") && cfg!(not(feature = "mysql"))
+                || url.starts_with("postgres") && cfg!(not(feature = "postgres"))
+            {
+                assert_exit(&output, 1);
+                continue;
+            }
+            assert_exit(&output, 1);
+            assert!(all.contains(expected), "{url} {command}: {all}");
+            assert!(!all.contains("hunter2"), "password leaked for {url}: {all}");
+            assert!(!all.contains("panicked"), "{all}");
+        }
+    }
+    let output = migrate_in(dir.path(), &["apply", "--table", "x; DROP TABLE users"]);
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("invalid table name"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!dir.path().join("app.db").exists(), "nothing was created");
+}
+
+#[test]
+fn wrong_credentials_never_print_the_password() {
+    for (var, make) in [
+        ("TEST_MYSQL_URL", "mysql"),
+        ("TEST_POSTGRES_URL", "postgres"),
+    ] {
+        if (make == "mysql" && cfg!(not(feature = "mysql")))
+            || (make == "postgres" && cfg!(not(feature = "postgres")))
+        {
+            eprintln!("skipping {make}: feature not built");
+            continue;
+        }
+        let Ok(base) = std::env::var(var) else {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "{var} must be set in CI"
+            );
+            eprintln!("skipping {make}: {var} not set");
+            continue;
+        };
+        let mut url = url::Url::parse(&base).unwrap();
+        url.set_username("vm_no_such_user").unwrap();
+        url.set_password(Some("s3cretPass")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let output = migrate_in(dir.path(), &["status", "--database-url", url.as_str()]);
+        assert_exit(&output, 1);
+        let all = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(all.contains("cannot connect to"), "{all}");
+        assert!(all.contains("***"), "{all}");
+        assert!(!all.contains("s3cretPass"), "{all}");
+    }
+}
