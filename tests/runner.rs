@@ -405,3 +405,45 @@ fn server_backends_not_built() {
          run `cargo test --all-features` with TEST_POSTGRES_URL / TEST_MYSQL_URL set"
     );
 }
+
+/// PL/pgSQL bodies are sent untouched: semicolons inside `$$` and `$tag$`
+/// quoting, a trigger using the function, several statements in one entry.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_dollar_quoted_bodies_run_untouched() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    static LIST: &[Migration] = &[
+        m(
+            1,
+            "Audit table and trigger",
+            &[
+                "CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, updated_at TIMESTAMP)",
+                "CREATE FUNCTION touch_updated_at() RETURNS trigger AS $$
+                BEGIN
+                    NEW.updated_at := now();  -- semicolons inside the body
+                    RETURN NEW;
+                END;
+                $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER accounts_touch BEFORE INSERT OR UPDATE ON accounts
+                 FOR EACH ROW EXECUTE FUNCTION touch_updated_at()",
+            ],
+        ),
+        m(
+            2,
+            "Tagged body and two statements in one entry",
+            &["CREATE FUNCTION greet(name TEXT) RETURNS TEXT AS $body$ SELECT 'hi; ' || name $body$ LANGUAGE sql;
+               INSERT INTO accounts (id, balance) VALUES (1, 10);"],
+        ),
+    ];
+    let mut conn = db.connect();
+    let report = Migrator::new(LIST).apply(&mut conn).expect("apply");
+    assert_eq!(report.version, 2);
+    assert_eq!(db.count("accounts WHERE updated_at IS NOT NULL"), 1, "trigger ran");
+    assert_eq!(
+        db.scalar("SELECT CAST(length(greet('x')) AS BIGINT) AS value"),
+        5,
+        "function body kept its semicolon"
+    );
+}
