@@ -16,7 +16,9 @@ use crate::error::Error;
 use crate::migration::Migration;
 use crate::migrator::{ApplyOptions, Migrator, Observer};
 use crate::plan::State;
-use crate::report::{AppliedReport, ApplyReport, HistoryEntry, StatusReport};
+use crate::report::{
+    AppliedReport, ApplyReport, HistoryEntry, RepairReport, StatusReport, VerifyReport,
+};
 use crate::table::DEFAULT_TABLE;
 
 const GREEN: Style = AnsiColor::Green.on_default();
@@ -72,6 +74,9 @@ enum Command {
         /// Print the plan and its SQL; change nothing
         #[arg(long)]
         dry_run: bool,
+        /// Let a pending version below the newest applied one run
+        #[arg(long)]
+        allow_out_of_order: bool,
     },
     /// Print the current version (0 when nothing is applied)
     Version,
@@ -79,7 +84,22 @@ enum Command {
     History,
     /// Show each migration as applied, pending or dirty, and any problem
     Status,
+    /// Compare the database with the code: edited, unknown or dirty migrations (exit 3 on problems)
+    Verify,
+    /// Deploy gate: exit 0 when up to date and verified, 3 otherwise
+    Check,
+    /// After fixing the database by hand: accept the code's checksums and descriptions, clear dirty rows
+    Repair,
+    /// Adopt an existing database: record migrations 1..=N as applied without running them
+    Baseline {
+        /// The version the existing schema already matches
+        #[arg(value_name = "N")]
+        version: i64,
+    },
 }
+
+/// Exit code for `verify` and `check` when they find something.
+const PROBLEMS: u8 = 3;
 
 /// Runs the command line over `migrations`; the `migrate` binary's `main`.
 pub fn main(migrations: &'static [Migration]) -> ExitCode {
@@ -123,8 +143,13 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
         url: Some(Box::new(url.clone())),
     };
     let access = match cli.command {
-        Command::Apply { dry_run: false, .. } => Access::ReadWrite,
-        _ => Access::ReadOnly,
+        Command::Apply { dry_run: true, .. }
+        | Command::Version
+        | Command::History
+        | Command::Status
+        | Command::Verify
+        | Command::Check => Access::ReadOnly,
+        Command::Apply { .. } | Command::Repair | Command::Baseline { .. } => Access::ReadWrite,
     };
     let mut conn = AnyConnection::connect(&url, access).map_err(with_url)?;
     let out = Output {
@@ -133,7 +158,12 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
         verbose: g.verbose,
     };
     match cli.command {
-        Command::Apply { to, dry_run } => {
+        Command::Apply {
+            to,
+            dry_run,
+            allow_out_of_order,
+        } => {
+            let migrator = migrator.clone().allow_out_of_order(allow_out_of_order);
             let options = ApplyOptions {
                 target: to,
                 dry_run,
@@ -174,6 +204,43 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
         Command::Status => {
             let status = migrator.status(&mut conn).map_err(with_url)?;
             out.status(&url, &status);
+        }
+        Command::Verify => {
+            let report = migrator.verify(&mut conn).map_err(with_url)?;
+            out.verify(&url, &report);
+            if !report.problems.is_empty() {
+                return Ok(ExitCode::from(PROBLEMS));
+            }
+        }
+        Command::Check => {
+            let report = migrator.verify(&mut conn).map_err(with_url)?;
+            let ready = report.problems.is_empty() && report.pending.is_empty();
+            out.check(&url, &report, ready);
+            if !ready {
+                return Ok(ExitCode::from(PROBLEMS));
+            }
+        }
+        Command::Repair => {
+            let mut progress = Progress { out };
+            let report = migrator
+                .repair(&mut conn, &mut progress)
+                .map_err(with_url)?;
+            out.repair(&url, &report);
+        }
+        Command::Baseline { version } => {
+            let mut progress = Progress { out };
+            let report = migrator
+                .baseline(&mut conn, version, &mut progress)
+                .map_err(with_url)?;
+            if out.json {
+                print_json(&report);
+            } else if !out.quiet {
+                println!(
+                    "{GREEN}Baselined{GREEN:#} {url} at version {}: recorded {} migration(s) as applied without running them",
+                    report.version,
+                    report.recorded.len()
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -355,6 +422,83 @@ impl Output {
             for problem in &status.problems {
                 println!("  - {problem}");
             }
+        }
+    }
+}
+
+impl Output {
+    fn verify(&self, url: &DatabaseUrl, report: &VerifyReport) {
+        if self.json {
+            return print_json(report);
+        }
+        if report.problems.is_empty() {
+            println!(
+                "{GREEN}Verified{GREEN:#} {url}: the database matches the code (version {})",
+                report.version
+            );
+        } else {
+            println!("{RED}{} problem(s){RED:#} in {url}:", report.problems.len());
+            for problem in &report.problems {
+                println!("  - {problem}");
+            }
+        }
+        if !report.unverified.is_empty() {
+            println!(
+                "{YELLOW}note:{YELLOW:#} migration(s) {:?} have no checksum yet (older tracking table); the next `migrate apply` records them",
+                report.unverified
+            );
+        }
+    }
+
+    fn check(&self, url: &DatabaseUrl, report: &VerifyReport, ready: bool) {
+        if self.json {
+            return print_json(&serde_json::json!({
+                "ready": ready,
+                "version": report.version,
+                "pending": report.pending,
+                "problems": report.problems,
+            }));
+        }
+        if self.quiet && ready {
+            return;
+        }
+        if ready {
+            println!(
+                "{GREEN}ok{GREEN:#}: {url} is up to date and verified (version {})",
+                report.version
+            );
+            return;
+        }
+        if !report.pending.is_empty() {
+            println!(
+                "{YELLOW}not up to date{YELLOW:#}: {} pending migration(s) {:?}; run `migrate apply`",
+                report.pending.len(),
+                report.pending
+            );
+        }
+        for problem in &report.problems {
+            println!("{RED}problem{RED:#}: {problem}");
+        }
+    }
+
+    fn repair(&self, url: &DatabaseUrl, report: &RepairReport) {
+        if self.json {
+            return print_json(report);
+        }
+        if self.quiet {
+            return;
+        }
+        if report.removed_dirty.is_empty() && report.accepted.is_empty() {
+            println!("Nothing to repair in {url}");
+        }
+        for version in &report.removed_dirty {
+            println!("  removed the dirty row of migration {version}: it runs again on the next `migrate apply`");
+        }
+        for version in &report.accepted {
+            println!("  accepted the code's checksum and description for migration {version}");
+        }
+        for version in &report.unknown {
+            println!("  {YELLOW}left alone{YELLOW:#}: migration {version} is unknown to this code (database ahead)");
         }
     }
 }

@@ -211,7 +211,16 @@ fn connect_sqlite(url: &DatabaseUrl, access: Access) -> Result<AnyConnection, St
     }
     let target = match (url.sqlite_path(), access) {
         (None, _) => String::from(":memory:"),
-        (Some(path), Access::ReadWrite) => path.to_string_lossy().into_owned(),
+        (Some(path), Access::ReadWrite) => {
+            let read_only = std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly());
+            if read_only {
+                return Err(format!(
+                    "{} is read-only: this command writes to it (read commands such as status still work)",
+                    path.display()
+                ));
+            }
+            path.to_string_lossy().into_owned()
+        }
         // A missing file reads as an empty database; opening it read-only
         // would fail and opening it read-write would create it.
         (Some(path), Access::ReadOnly) if !path.exists() => String::from(":memory:"),

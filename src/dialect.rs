@@ -123,6 +123,17 @@ impl Dialect {
         }
     }
 
+    /// Session settings for a run that holds the lock. PostgreSQL (14+) is
+    /// told to check during long statements whether the client still exists,
+    /// so a killed `migrate` releases its lock and transaction within a second
+    /// instead of when the statement ends. Older servers refuse it; harmless.
+    pub fn lock_session_setup(self) -> Option<&'static str> {
+        match self {
+            Dialect::Postgres => Some("SET client_connection_check_interval = 1000"),
+            Dialect::Sqlite | Dialect::Mysql => None,
+        }
+    }
+
     /// Tries to take the run-wide lock without waiting; yields 1 when taken.
     /// The key covers the database and the tracking table, so runs over other
     /// tables or databases never wait on each other.

@@ -51,6 +51,12 @@ pub enum Error {
     #[error("{}", refused_message(.problems))]
     Refused { problems: Vec<Problem> },
 
+    #[error("cannot baseline: {applied} migration(s) are already recorded in {table}; baseline only adopts a database with no history")]
+    BaselineNotEmpty { table: String, applied: usize },
+
+    #[error("cannot baseline at version {version}: {reason}")]
+    InvalidBaseline { version: i64, reason: String },
+
     #[error(
         "timed out after {:.1}s waiting for another migration run to release its lock on {table}; retry, or raise --lock-timeout",
         .waited.as_secs_f64()

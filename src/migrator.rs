@@ -11,9 +11,10 @@ use crate::error::{Error, MigrationFailure, Result};
 use crate::migration::{self, Migration};
 use crate::plan::{self, AppliedMigration, PlanOptions};
 use crate::report::{
-    AppliedReport, ApplyReport, HistoryEntry, MigrationStatus, PendingMigration, StatusReport,
+    AppliedReport, ApplyReport, BaselineReport, HistoryEntry, MigrationStatus, PendingMigration,
+    RepairReport, StatusReport, VerifyReport,
 };
-use crate::store::{NewRow, Store};
+use crate::store::{NewRow, Shape, Store};
 use crate::table::TableName;
 
 /// Default bound on waiting for another run's lock.
@@ -130,18 +131,9 @@ impl Migrator {
         if options.dry_run {
             return self.dry_run(conn, &store, options);
         }
-        if dialect == Dialect::Sqlite {
-            // Concurrent runners queue on SQLite's write lock for this long.
-            let ms = self.lock_timeout.as_millis().min(i32::MAX as u128);
-            conn.batch_execute(&format!("PRAGMA busy_timeout = {ms}"))
-                .map_err(|e| Error::database("setting the busy timeout", e))?;
-        }
-        self.lock(conn, observer)?;
-        let result = self.apply_locked(conn, &store, options, observer);
-        let unlocked = self.unlock(conn);
-        let report = result?;
-        unlocked?;
-        Ok(report)
+        self.with_lock(conn, observer, |conn, observer| {
+            self.apply_locked(conn, &store, options, observer)
+        })
     }
 
     fn dry_run(
@@ -222,11 +214,12 @@ impl Migrator {
                     report.version = report.version.max(migration.version);
                     observer.migration_skipped(migration);
                 }
-                Err(failure) => {
+                Err(RunError::Failed(failure)) => {
                     return Err(Error::MigrationFailed {
                         failure: Box::new(MigrationFailure { report, ..*failure }),
                     })
                 }
+                Err(RunError::Other(error)) => return Err(error),
             }
         }
         Ok(report)
@@ -239,12 +232,12 @@ impl Migrator {
         store: &Store,
         migration: &Migration,
         observer: &mut dyn Observer,
-    ) -> std::result::Result<Option<AppliedReport>, Box<MigrationFailure>> {
+    ) -> std::result::Result<Option<AppliedReport>, RunError> {
         let dialect = conn.dialect();
         let checksum = migration.checksum();
         let atomic = migration.transaction && dialect.transactional_ddl();
         let fail = |index: Option<usize>, dirty: bool, error: &dyn std::fmt::Display| {
-            Box::new(MigrationFailure {
+            RunError::Failed(Box::new(MigrationFailure {
                 version: migration.version,
                 description: migration.description.to_string(),
                 statement_index: index,
@@ -252,7 +245,7 @@ impl Migrator {
                 database_message: error.to_string(),
                 dirty,
                 report: ApplyReport::default(),
-            })
+            }))
         };
         let new_row = |success: bool, execution_ms: i64| NewRow {
             version: migration.version,
@@ -267,8 +260,11 @@ impl Migrator {
         // the row re-checked, so two runners never both run a migration.
         let recheck = !dialect.has_session_lock();
         if atomic || recheck {
-            conn.batch_execute(dialect.begin())
-                .map_err(|e| fail(None, false, &e))?;
+            match self.begin(conn, observer) {
+                Ok(()) => {}
+                Err(BeginError::Database(e)) => return Err(fail(None, false, &e)),
+                Err(BeginError::Other(e)) => return Err(RunError::Other(e)),
+            }
             if recheck {
                 match store.contains(conn, migration.version) {
                     Ok(false) => {}
@@ -391,12 +387,128 @@ impl Migrator {
         })
     }
 
+    /// Compares the database with the code: edited migrations, versions the
+    /// code does not know, dirty rows, out-of-order pending ones. Read-only.
+    pub fn verify(&self, conn: &mut dyn MigrationConnection) -> Result<VerifyReport> {
+        let (_, applied) = self.read(conn)?;
+        let plan = plan::plan(
+            self.migrations,
+            &applied,
+            self.plan_options(ApplyOptions::default()),
+        );
+        Ok(VerifyReport {
+            version: plan::current_version(&applied),
+            problems: plan.problems,
+            pending: plan.pending.iter().map(|m| m.version).collect(),
+            unverified: plan.unverified,
+        })
+    }
+
+    /// After a person fixed the database by hand: removes dirty rows (their
+    /// migrations run again on the next `apply`) and records the code's
+    /// checksum and description for applied migrations that differ.
+    pub fn repair(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+    ) -> Result<RepairReport> {
+        self.check_list()?;
+        let store = Store::new(&self.table, conn.dialect());
+        self.with_lock(conn, observer, |conn, _| {
+            let shape = store.inspect(conn)?;
+            if shape == Shape::Missing {
+                return Ok(RepairReport::default());
+            }
+            store.ensure(conn, &shape)?;
+            let mut report = RepairReport::default();
+            for row in store.load(conn, &shape)? {
+                let code = self.migrations.iter().find(|m| m.version == row.version);
+                if !row.success {
+                    store.delete(conn, row.version)?;
+                    report.removed_dirty.push(row.version);
+                } else if let Some(m) = code {
+                    let checksum = m.checksum();
+                    if row.checksum.as_deref() != Some(checksum.as_str())
+                        || row.description != m.description
+                    {
+                        store.accept(conn, m.version, m.description, &checksum)?;
+                        report.accepted.push(m.version);
+                    }
+                } else {
+                    report.unknown.push(row.version);
+                }
+            }
+            Ok(report)
+        })
+    }
+
+    /// Adopts an existing database: records every migration up to `version`
+    /// as applied without running it. Only on an empty history.
+    pub fn baseline(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        version: i64,
+        observer: &mut dyn Observer,
+    ) -> Result<BaselineReport> {
+        self.check_list()?;
+        let adopted: Vec<&Migration> = self
+            .migrations
+            .iter()
+            .filter(|m| m.version <= version)
+            .collect();
+        if version <= 0 || adopted.is_empty() {
+            return Err(Error::InvalidBaseline {
+                version,
+                reason: String::from("no migration in the code has a version at or below it"),
+            });
+        }
+        let store = Store::new(&self.table, conn.dialect());
+        self.with_lock(conn, observer, |conn, observer| {
+            let shape = store.inspect(conn)?;
+            store.ensure(conn, &shape)?;
+            let applied = store.load(conn, &shape)?;
+            if !applied.is_empty() {
+                return Err(Error::BaselineNotEmpty {
+                    table: self.table.to_string(),
+                    applied: applied.len(),
+                });
+            }
+            let failed = |e| Error::database("recording the baseline", e);
+            match self.begin(conn, observer) {
+                Ok(()) => {}
+                Err(BeginError::Database(e)) => return Err(failed(e)),
+                Err(BeginError::Other(e)) => return Err(e),
+            }
+            let now = Utc::now().naive_utc();
+            for m in &adopted {
+                let checksum = m.checksum();
+                let row = NewRow {
+                    version: m.version,
+                    description: m.description,
+                    checksum: &checksum,
+                    applied_at: now,
+                    execution_ms: 0,
+                    success: true,
+                };
+                if let Err(e) = store.insert(conn, &row) {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    return Err(failed(e));
+                }
+            }
+            conn.batch_execute("COMMIT").map_err(failed)?;
+            Ok(BaselineReport {
+                recorded: adopted.iter().map(|m| m.version).collect(),
+                version: adopted.last().map_or(0, |m| m.version),
+            })
+        })
+    }
+
     /// Reads the tracking table without creating it.
     fn read(&self, conn: &mut dyn MigrationConnection) -> Result<(bool, Vec<AppliedMigration>)> {
         let store = Store::new(&self.table, conn.dialect());
         let shape = store.inspect(conn)?;
         let applied = store.load(conn, &shape)?;
-        Ok((shape != crate::store::Shape::Missing, applied))
+        Ok((shape != Shape::Missing, applied))
     }
 
     fn plan_options(&self, options: ApplyOptions) -> PlanOptions {
@@ -411,6 +523,74 @@ impl Migrator {
             Some(problem) => Err(Error::InvalidMigrations(problem)),
             None => Ok(()),
         }
+    }
+
+    /// Runs `body` holding the run-wide lock, releasing it on every path.
+    fn with_lock<T>(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+        body: impl FnOnce(&mut dyn MigrationConnection, &mut dyn Observer) -> Result<T>,
+    ) -> Result<T> {
+        if conn.dialect() == Dialect::Sqlite {
+            // Concurrent runners queue on SQLite's write lock for this long.
+            self.set_busy_timeout(conn, self.lock_timeout)?;
+        }
+        if let Some(setup) = conn.dialect().lock_session_setup() {
+            let _ = conn.batch_execute(setup);
+        }
+        self.lock(conn, observer)?;
+        let result = body(conn, observer);
+        let unlocked = self.unlock(conn);
+        let value = result?;
+        unlocked?;
+        Ok(value)
+    }
+
+    fn set_busy_timeout(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        timeout: Duration,
+    ) -> Result<()> {
+        let ms = timeout.as_millis().min(i32::MAX as u128);
+        conn.batch_execute(&format!("PRAGMA busy_timeout = {ms}"))
+            .map_err(|e| Error::database("setting the busy timeout", e))
+    }
+
+    /// Starts a migration's transaction. On SQLite this takes the write lock:
+    /// tried at once first, so that waiting for another run can be reported,
+    /// then waited for up to the lock timeout.
+    fn begin(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+    ) -> std::result::Result<(), BeginError> {
+        let dialect = conn.dialect();
+        if dialect != Dialect::Sqlite {
+            return conn
+                .batch_execute(dialect.begin())
+                .map_err(BeginError::Database);
+        }
+        self.set_busy_timeout(conn, Duration::ZERO)
+            .map_err(BeginError::Other)?;
+        let quick = conn.batch_execute(dialect.begin());
+        self.set_busy_timeout(conn, self.lock_timeout)
+            .map_err(BeginError::Other)?;
+        match quick {
+            Ok(()) => return Ok(()),
+            Err(e) if !is_busy(&e) => return Err(BeginError::Database(e)),
+            Err(_) => {}
+        }
+        observer.waiting_for_lock();
+        let started = Instant::now();
+        conn.batch_execute(dialect.begin())
+            .map_err(|e| match is_busy(&e) {
+                true => BeginError::Other(Error::LockTimeout {
+                    table: self.table.to_string(),
+                    waited: started.elapsed(),
+                }),
+                false => BeginError::Database(e),
+            })
     }
 
     /// Takes the run-wide lock, polling so the wait is reported and bounded.
@@ -453,4 +633,22 @@ impl Migrator {
             None => Ok(()),
         }
     }
+}
+
+/// Why a migration did not run.
+enum RunError {
+    /// It failed; the caller adds the run's report.
+    Failed(Box<MigrationFailure>),
+    /// Something around it failed (e.g. the lock timed out).
+    Other(Error),
+}
+
+enum BeginError {
+    Database(diesel::result::Error),
+    Other(Error),
+}
+
+/// SQLite's "database is locked" (SQLITE_BUSY), after the busy timeout.
+fn is_busy(error: &diesel::result::Error) -> bool {
+    error.to_string().contains("database is locked")
 }

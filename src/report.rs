@@ -75,3 +75,33 @@ pub struct HistoryEntry {
     pub checksum: Option<String>,
     pub success: bool,
 }
+
+/// The outcome of `verify`: what stands between the database and the code.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub version: i64,
+    pub problems: Vec<Problem>,
+    /// Versions waiting to be applied (not a problem for `verify`; `check` fails on them).
+    pub pending: Vec<i64>,
+    /// Applied rows without a checksum (from a legacy table): recorded by the next `apply`.
+    pub unverified: Vec<i64>,
+}
+
+/// The outcome of `repair`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RepairReport {
+    /// Dirty rows removed: those migrations will run again on the next `apply`.
+    pub removed_dirty: Vec<i64>,
+    /// Rows whose checksum and description now match the code.
+    pub accepted: Vec<i64>,
+    /// Rows for versions the code does not know, left alone.
+    pub unknown: Vec<i64>,
+}
+
+/// The outcome of `baseline`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineReport {
+    /// Versions recorded as applied without running them.
+    pub recorded: Vec<i64>,
+    pub version: i64,
+}

@@ -217,6 +217,46 @@ impl<'t> Store<'t> {
         .map(drop)
     }
 
+    /// Removes a row (repair of a dirty migration).
+    pub fn delete(&self, conn: &mut dyn MigrationConnection, version: i64) -> Result<()> {
+        let sql = format!(
+            "DELETE FROM {} WHERE version = {}",
+            self.quoted(),
+            self.dialect.placeholder(1)
+        );
+        conn.execute_with(&sql, &[Bind::I64(version)])
+            .map(drop)
+            .map_err(|e| Error::database(format!("removing the row of migration {version}"), e))
+    }
+
+    /// Overwrites a row's description and checksum with the code's.
+    pub fn accept(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        version: i64,
+        description: &str,
+        checksum: &str,
+    ) -> Result<()> {
+        let p = |n| self.dialect.placeholder(n);
+        let sql = format!(
+            "UPDATE {} SET description = {}, checksum = {} WHERE version = {}",
+            self.quoted(),
+            p(1),
+            p(2),
+            p(3)
+        );
+        conn.execute_with(
+            &sql,
+            &[
+                Bind::Text(description.to_string()),
+                Bind::Text(checksum.to_string()),
+                Bind::I64(version),
+            ],
+        )
+        .map(drop)
+        .map_err(|e| Error::database(format!("updating the row of migration {version}"), e))
+    }
+
     /// Records the code's checksum for a row that has none (legacy tables).
     pub fn set_checksum(
         &self,

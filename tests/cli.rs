@@ -345,3 +345,88 @@ fn wrong_credentials_never_print_the_password() {
         assert!(!all.contains("s3cretPass"), "{all}");
     }
 }
+
+mod gates {
+    use super::*;
+    on_all_backends!(
+        verify_check_baseline_repair_exit_codes,
+        lock_timeout_flag_bounds_the_wait
+    );
+}
+
+fn verify_check_baseline_repair_exit_codes(db: TestDb) {
+    // New database: verify is clean, check is not (pending).
+    assert_exit(&migrate(&db, &["verify"]), 0);
+    let check = migrate(&db, &["check"]);
+    assert_exit(&check, 3);
+    assert!(stdout(&check).contains("6 pending"), "{}", stdout(&check));
+
+    // Adopt a database whose schema matches migrations 1..=2 (made by hand).
+    assert_exit(&migrate(&db, &["apply", "--to", "2"]), 0);
+    db.exec("DELETE FROM schema_migrations");
+    let baseline = migrate(&db, &["baseline", "2"]);
+    assert_exit(&baseline, 0);
+    assert!(
+        stdout(&baseline).contains("recorded 2 migration(s)"),
+        "{}",
+        stdout(&baseline)
+    );
+    assert_exit(&migrate(&db, &["baseline", "2"]), 1);
+    assert_exit(&migrate(&db, &["apply"]), 0);
+    assert_exit(&migrate(&db, &["check"]), 0);
+
+    // Tamper with a recorded checksum: verify and check report it, apply refuses.
+    db.exec("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 3");
+    let verify = migrate(&db, &["verify", "--json"]);
+    assert_exit(&verify, 3);
+    let problems = json(&verify)["problems"].clone();
+    assert_eq!(problems[0]["kind"], "checksum_mismatch");
+    assert_eq!(problems[0]["version"], 3);
+    assert_exit(&migrate(&db, &["check"]), 3);
+    let refused = migrate(&db, &["apply"]);
+    assert_exit(&refused, 1);
+    assert!(
+        stderr(&refused).contains("migration 3 (Add language preference to users) was edited"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let repair = migrate(&db, &["repair"]);
+    assert_exit(&repair, 0);
+    assert!(
+        stdout(&repair).contains("migration 3"),
+        "{}",
+        stdout(&repair)
+    );
+    assert_exit(&migrate(&db, &["verify"]), 0);
+    assert_exit(&migrate(&db, &["check"]), 0);
+}
+
+fn lock_timeout_flag_bounds_the_wait(db: TestDb) {
+    assert_exit(&migrate(&db, &["apply", "--to", "1"]), 0);
+    let mut holder = db.connect();
+    use versioned_migrations::MigrationConnection;
+    match db.backend {
+        Backend::Sqlite => holder.batch_execute("BEGIN IMMEDIATE").unwrap(),
+        _ => {
+            let sql = holder
+                .dialect()
+                .try_lock(&versioned_migrations::TableName::default())
+                .unwrap();
+            assert_eq!(holder.scalar(&sql, &[]).unwrap(), Some(1));
+        }
+    }
+    let waited = migrate(&db, &["apply", "--lock-timeout", "1"]);
+    assert_exit(&waited, 1);
+    let err = stderr(&waited);
+    assert!(err.contains("waiting for another migrate run"), "{err}");
+    assert!(err.contains("timed out"), "{err}");
+    assert_eq!(
+        stdout(&migrate(&db, &["version"])),
+        "1\n",
+        "nothing applied while locked"
+    );
+    drop(holder);
+    assert_exit(&migrate(&db, &["apply", "--lock-timeout", "1"]), 0);
+    assert_eq!(stdout(&migrate(&db, &["version"])), "6\n");
+}

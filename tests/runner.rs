@@ -440,7 +440,11 @@ fn postgres_dollar_quoted_bodies_run_untouched() {
     let mut conn = db.connect();
     let report = Migrator::new(LIST).apply(&mut conn).expect("apply");
     assert_eq!(report.version, 2);
-    assert_eq!(db.count("accounts WHERE updated_at IS NOT NULL"), 1, "trigger ran");
+    assert_eq!(
+        db.count("accounts WHERE updated_at IS NOT NULL"),
+        1,
+        "trigger ran"
+    );
     assert_eq!(
         db.scalar("SELECT CAST(length(greet('x')) AS BIGINT) AS value"),
         5,
