@@ -1,7 +1,7 @@
 //! The `migrate` command line: a thin layer over [`Migrator`]. The only place
 //! that prints; exit codes follow the SPEC (0 ok, 1 error, 2 usage, 3 problems).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -9,15 +9,17 @@ use anstream::{eprintln, println};
 use anstyle::{AnsiColor, Style};
 use chrono::{DateTime, Local, Utc};
 use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::connection::{Access, AnyConnection};
 use crate::database_url::{DatabaseUrl, DEFAULT_DATABASE};
 use crate::error::Error;
 use crate::migration::Migration;
-use crate::migrator::{ApplyOptions, Migrator, Observer};
+use crate::migrator::{ApplyOptions, Migrator, Observer, RollbackTarget};
 use crate::plan::State;
 use crate::report::{
-    AppliedReport, ApplyReport, HistoryEntry, RepairReport, StatusReport, VerifyReport,
+    AppliedReport, ApplyReport, HistoryEntry, RepairReport, RollbackReport, StatusReport,
+    VerifyReport,
 };
 use crate::table::DEFAULT_TABLE;
 
@@ -77,6 +79,30 @@ enum Command {
         /// Let a pending version below the newest applied one run
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Apply all pending migrations in one transaction: all or nothing
+        /// (SQLite, PostgreSQL; not with `transaction: false` migrations)
+        #[arg(long)]
+        single_transaction: bool,
+        /// SQLite: copy the database file aside before changing anything
+        #[arg(long)]
+        backup: bool,
+    },
+    /// Roll back the newest migrations with their `down` statements (default: one)
+    Rollback {
+        /// Roll back every migration above version N
+        #[arg(long, value_name = "N", conflicts_with = "steps")]
+        to: Option<i64>,
+        /// Roll back the K newest migrations
+        #[arg(long, value_name = "K")]
+        steps: Option<usize>,
+        /// Print what would be rolled back and its SQL; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print a migration's up and down SQL
+    Show {
+        #[arg(value_name = "N")]
+        version: i64,
     },
     /// Print the current version (0 when nothing is applied)
     Version,
@@ -144,13 +170,21 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
     };
     let access = match cli.command {
         Command::Apply { dry_run: true, .. }
+        | Command::Rollback { dry_run: true, .. }
+        | Command::Show { .. }
         | Command::Version
         | Command::History
         | Command::Status
         | Command::Verify
         | Command::Check => Access::ReadOnly,
-        Command::Apply { .. } | Command::Repair | Command::Baseline { .. } => Access::ReadWrite,
+        Command::Apply { .. }
+        | Command::Rollback { .. }
+        | Command::Repair
+        | Command::Baseline { .. } => Access::ReadWrite,
     };
+    if let Command::Show { version } = cli.command {
+        return show(migrations, version);
+    }
     let mut conn = AnyConnection::connect(&url, access).map_err(with_url)?;
     let out = Output {
         json: g.json,
@@ -162,11 +196,14 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
             to,
             dry_run,
             allow_out_of_order,
+            single_transaction,
+            backup,
         } => {
             let migrator = migrator.clone().allow_out_of_order(allow_out_of_order);
             let options = ApplyOptions {
                 target: to,
                 dry_run,
+                single_transaction,
             };
             if !out.json && !out.quiet && !dry_run {
                 println!(
@@ -174,7 +211,10 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
                     migrator.table()
                 );
             }
-            let mut progress = Progress { out };
+            if backup && !dry_run {
+                make_backup(&migrator, &mut conn, &url, out).map_err(with_url)?;
+            }
+            let mut progress = Progress::new(out);
             let report = migrator
                 .apply_with(&mut conn, options, &mut progress)
                 .map_err(|error| {
@@ -220,15 +260,33 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
                 return Ok(ExitCode::from(PROBLEMS));
             }
         }
+        Command::Rollback { to, steps, dry_run } => {
+            let target = match (to, steps) {
+                (Some(version), _) => RollbackTarget::To(version),
+                (None, steps) => RollbackTarget::Steps(steps.unwrap_or(1)),
+            };
+            if !out.json && !out.quiet && !dry_run {
+                println!(
+                    "{BOLD}Rolling back{BOLD:#} {url} {DIM}(table {}){DIM:#}",
+                    migrator.table()
+                );
+            }
+            let mut progress = Progress::new(out);
+            let report = migrator
+                .rollback(&mut conn, target, dry_run, &mut progress)
+                .map_err(with_url)?;
+            out.rollback(&url, &report);
+        }
+        Command::Show { .. } => {}
         Command::Repair => {
-            let mut progress = Progress { out };
+            let mut progress = Progress::new(out);
             let report = migrator
                 .repair(&mut conn, &mut progress)
                 .map_err(with_url)?;
             out.repair(&url, &report);
         }
         Command::Baseline { version } => {
-            let mut progress = Progress { out };
+            let mut progress = Progress::new(out);
             let report = migrator
                 .baseline(&mut conn, version, &mut progress)
                 .map_err(with_url)?;
@@ -244,6 +302,67 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate show N`: the migration's SQL, from the code (no database needed).
+fn show(migrations: &[Migration], version: i64) -> Result<ExitCode, Failure> {
+    let Some(m) = migrations.iter().find(|m| m.version == version) else {
+        let known: Vec<String> = migrations.iter().map(|m| m.version.to_string()).collect();
+        eprintln!(
+            "{RED}error:{RED:#} no migration {version} in this build (versions: {})",
+            known.join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    };
+    let mode = if m.transaction {
+        ""
+    } else {
+        " (transaction: false)"
+    };
+    println!(
+        "{BOLD}-- migration {}: {}{mode}{BOLD:#}",
+        m.version, m.description
+    );
+    println!("{DIM}-- checksum {}{DIM:#}", m.checksum());
+    println!("\n{BOLD}-- up{BOLD:#}");
+    for sql in m.sql {
+        println!("{};", sql.trim().trim_end_matches(';'));
+    }
+    println!("\n{BOLD}-- down{BOLD:#}");
+    if m.down.is_empty() {
+        println!("{DIM}-- (none: irreversible){DIM:#}");
+    }
+    for sql in m.down {
+        println!("{};", sql.trim().trim_end_matches(';'));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `apply --backup`: on SQLite, copies the file aside when something is pending.
+fn make_backup(
+    migrator: &Migrator,
+    conn: &mut AnyConnection,
+    url: &DatabaseUrl,
+    out: Output,
+) -> Result<(), Error> {
+    let Some(path) = url.sqlite_path() else {
+        return Err(Error::BackupUnsupported {
+            backend: url.dialect().name(),
+        });
+    };
+    let status = migrator.status(conn)?;
+    if status.pending.is_empty() || !path.exists() {
+        return Ok(());
+    }
+    let target = crate::backup::backup_sqlite(conn, path, status.version)?;
+    if !out.json && !out.quiet {
+        println!(
+            "Backed up to {} {DIM}(restore: stop the app, copy it over {}){DIM:#}",
+            target.display(),
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// `--database-url`, else `$DATABASE_URL`, else `DATABASE_URL` from `./.env`,
@@ -427,6 +546,50 @@ impl Output {
 }
 
 impl Output {
+    fn rollback(&self, url: &DatabaseUrl, report: &RollbackReport) {
+        if self.json {
+            return print_json(report);
+        }
+        if self.quiet {
+            return;
+        }
+        if report.dry_run {
+            if report.pending.is_empty() {
+                println!(
+                    "Dry run on {url}: nothing to roll back (version {})",
+                    report.version
+                );
+                return;
+            }
+            println!(
+                "{BOLD}Dry run on {url}:{BOLD:#} would roll back {} migration(s) to version {}, changing nothing",
+                report.pending.len(),
+                report.target_version
+            );
+            for m in &report.pending {
+                println!("\n{YELLOW}{:>6}{YELLOW:#}  {}", m.version, m.description);
+                for (i, sql) in m.sql.iter().enumerate() {
+                    println!(
+                        "{DIM}  -- down statement {}{DIM:#}\n{}",
+                        i + 1,
+                        indent(sql.trim(), "  ")
+                    );
+                }
+            }
+            return;
+        }
+        if report.reverted.is_empty() {
+            println!("Nothing to roll back (version {})", report.version);
+        } else {
+            println!(
+                "{GREEN}{} rolled back{GREEN:#} (version {} → {})",
+                report.reverted.len(),
+                report.version_before,
+                report.version
+            );
+        }
+    }
+
     fn verify(&self, url: &DatabaseUrl, report: &VerifyReport) {
         if self.json {
             return print_json(report);
@@ -503,9 +666,35 @@ impl Output {
     }
 }
 
-/// Prints progress as migrations run (human output only).
+/// Prints progress as migrations run. On a terminal a spinner shows the
+/// running migration and its elapsed time; piped output gets plain lines.
 struct Progress {
     out: Output,
+    spinner: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(out: Output) -> Self {
+        Progress { out, spinner: None }
+    }
+
+    fn stop_spinner(&mut self) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.finish_and_clear();
+        }
+    }
+
+    fn done_line(&mut self, mark: &str, report: &AppliedReport) {
+        self.stop_spinner();
+        if self.out.human() {
+            println!(
+                "  {GREEN}{mark}{GREEN:#} {:>4}  {}  {DIM}({}){DIM:#}",
+                report.version,
+                report.description,
+                format_ms(report.execution_ms)
+            );
+        }
+    }
 }
 
 impl Observer for Progress {
@@ -516,11 +705,25 @@ impl Observer for Progress {
     }
 
     fn migration_started(&mut self, migration: &Migration) {
-        if self.out.human() && self.out.verbose {
+        if !self.out.human() {
+            return;
+        }
+        if self.out.verbose {
             println!(
                 "{DIM}  → {:>4}  {}{DIM:#}",
                 migration.version, migration.description
             );
+        } else if std::io::stderr().is_terminal() {
+            let spinner = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("  {spinner} {msg}  ({elapsed})") {
+                spinner.set_style(style);
+            }
+            spinner.set_message(format!(
+                "{:>4}  {}",
+                migration.version, migration.description
+            ));
+            spinner.enable_steady_tick(Duration::from_millis(100));
+            self.spinner = Some(spinner);
         }
     }
 
@@ -534,23 +737,27 @@ impl Observer for Progress {
     }
 
     fn migration_finished(&mut self, report: &AppliedReport) {
-        if self.out.human() {
-            println!(
-                "  {GREEN}✓{GREEN:#} {:>4}  {}  {DIM}({}){DIM:#}",
-                report.version,
-                report.description,
-                format_ms(report.execution_ms)
-            );
-        }
+        self.done_line("✓", report);
+    }
+
+    fn migration_reverted(&mut self, report: &AppliedReport) {
+        self.done_line("↩", report);
     }
 
     fn migration_skipped(&mut self, migration: &Migration) {
+        self.stop_spinner();
         if self.out.human() {
             println!(
                 "  {DIM}- {:>4}  {}  (applied by a concurrent run){DIM:#}",
                 migration.version, migration.description
             );
         }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop_spinner();
     }
 }
 

@@ -51,6 +51,15 @@ pub enum Error {
     #[error("{}", refused_message(.problems))]
     Refused { problems: Vec<Problem> },
 
+    #[error("backups are made for SQLite files only; back up {backend} with its own tools (pg_dump, mysqldump)")]
+    BackupUnsupported { backend: &'static str },
+
+    #[error("cannot roll back: {reason}; nothing was changed")]
+    RollbackRefused { reason: String },
+
+    #[error("--single-transaction is not possible here: {reason}")]
+    SingleTransactionRefused { reason: String },
+
     #[error("cannot baseline: {applied} migration(s) are already recorded in {table}; baseline only adopts a database with no history")]
     BaselineNotEmpty { table: String, applied: usize },
 
@@ -64,11 +73,20 @@ pub enum Error {
     LockTimeout { table: String, waited: Duration },
 }
 
+/// Whether a migration was being applied or rolled back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Up,
+    Down,
+}
+
 /// What went wrong in a migration, and what had been applied before it.
 #[derive(Debug)]
 pub struct MigrationFailure {
     pub version: i64,
     pub description: String,
+    pub direction: Direction,
     /// 1-based index into the migration's `sql`; `None` when the failure came
     /// from the bookkeeping around it (tracking row, commit).
     pub statement_index: Option<usize>,
@@ -77,7 +95,10 @@ pub struct MigrationFailure {
     /// True when the database kept part of the migration (no transactional
     /// DDL, or `transaction: false`) and its tracking row is left dirty.
     pub dirty: bool,
-    /// Migrations applied in this run before the failure; they stay applied.
+    /// True in `--single-transaction` runs: the whole run was rolled back.
+    pub whole_run_rolled_back: bool,
+    /// Migrations applied (or rolled back) in this run before the failure;
+    /// they stay so unless `whole_run_rolled_back`.
     pub report: ApplyReport,
 }
 
@@ -103,20 +124,32 @@ fn failed_message(f: &MigrationFailure) -> String {
         (Some(index), Some(sql)) => format!("statement {index} failed:\n    {}\n", sql.trim()),
         _ => String::from("recording it failed:\n"),
     };
-    let outcome = if f.dirty {
+    let (action, undone) = match f.direction {
+        Direction::Up => (
+            "migration",
+            "nothing of this migration was applied (rolled back); earlier migrations stay applied",
+        ),
+        Direction::Down => (
+            "rollback of migration",
+            "nothing of this rollback ran (rolled back); the migration stays applied",
+        ),
+    };
+    let outcome = if f.whole_run_rolled_back {
+        String::from(
+            "the whole run was one transaction and was rolled back: nothing was applied. \
+             Fix the statement and run `migrate apply` again",
+        )
+    } else if f.dirty {
         format!(
-            "this database cannot roll the migration back, so part of it may have run; it is marked dirty. \
+            "this database cannot roll the statements back, so part of it may have run; it is marked dirty. \
              Check the schema by hand, finish or undo version {v}, then run `migrate repair`",
             v = f.version
         )
     } else {
-        String::from(
-            "nothing of this migration was applied (rolled back); earlier migrations stay applied. \
-             Fix the statement and run `migrate apply` again",
-        )
+        format!("{undone}. Fix the statement and run the command again")
     };
     format!(
-        "migration {} ({}) {what}  database said: {}\n{outcome}",
+        "{action} {} ({}) {what}  database said: {}\n{outcome}",
         f.version,
         f.description,
         f.database_message.trim()

@@ -10,28 +10,35 @@
 //! half-applied migration visible. Concurrent runs apply each migration once.
 //! Edited or unknown migrations are refused.
 
+mod backup;
 mod connection;
 mod database_url;
 mod dialect;
 mod error;
+mod lock;
 mod migration;
 mod migrator;
 pub mod plan;
 mod report;
+mod step;
 mod store;
 mod table;
 
 #[cfg(feature = "cli")]
 pub mod cli;
 
+pub use backup::backup_sqlite;
 pub use connection::{Access, AnyConnection, MigrationConnection, CONNECT_TIMEOUT};
 pub use database_url::{DatabaseUrl, DEFAULT_DATABASE};
 pub use dialect::Dialect;
-pub use error::{Error, MigrationFailure, Result};
+pub use error::{Direction, Error, MigrationFailure, Result};
 pub use migration::{checksum, find_invalid, validate, InvalidMigration, Migration, Rule};
-pub use migrator::{ApplyOptions, Migrator, Observer, Silent, DEFAULT_LOCK_TIMEOUT};
+pub use migrator::{
+    ApplyOptions, Migrator, Observer, RollbackTarget, Silent, DEFAULT_LOCK_TIMEOUT,
+};
 pub use plan::{AppliedMigration, Problem, State};
 pub use report::{
-    AppliedReport, ApplyReport, HistoryEntry, MigrationStatus, PendingMigration, StatusReport,
+    AppliedReport, ApplyReport, BaselineReport, HistoryEntry, MigrationStatus, PendingMigration,
+    RepairReport, RollbackReport, StatusReport, VerifyReport,
 };
 pub use table::{TableName, DEFAULT_TABLE};

@@ -1,19 +1,20 @@
 //! The public API: lock, read, plan, execute. The migrator never prints; it
 //! tells an [`Observer`] what happens and returns typed reports.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 
 use crate::connection::MigrationConnection;
-use crate::dialect::Dialect;
-use crate::error::{Error, MigrationFailure, Result};
+use crate::error::{Direction, Error, MigrationFailure, Result};
+use crate::lock::{BeginError, Locking};
 use crate::migration::{self, Migration};
 use crate::plan::{self, AppliedMigration, PlanOptions};
 use crate::report::{
     AppliedReport, ApplyReport, BaselineReport, HistoryEntry, MigrationStatus, PendingMigration,
-    RepairReport, StatusReport, VerifyReport,
+    RepairReport, RollbackReport, StatusReport, VerifyReport,
 };
+use crate::step::{self, Step, StepError};
 use crate::store::{NewRow, Shape, Store};
 use crate::table::TableName;
 
@@ -30,6 +31,8 @@ pub trait Observer {
     fn migration_finished(&mut self, _report: &AppliedReport) {}
     /// Found applied by a concurrent run just before this one would have run it.
     fn migration_skipped(&mut self, _migration: &Migration) {}
+    /// A migration's `down` statements ran and its row was removed.
+    fn migration_reverted(&mut self, _report: &AppliedReport) {}
 }
 
 /// An observer that ignores everything.
@@ -44,6 +47,19 @@ pub struct ApplyOptions {
     /// Plan only: report what would run, change nothing (not even creating
     /// the tracking table).
     pub dry_run: bool,
+    /// All pending migrations in one transaction: all or nothing. Refused on
+    /// MySQL/MariaDB (DDL commits implicitly) and when a pending migration
+    /// has `transaction: false`.
+    pub single_transaction: bool,
+}
+
+/// How far `rollback` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollbackTarget {
+    /// Roll back every migration above this version.
+    To(i64),
+    /// Roll back this many of the newest applied migrations.
+    Steps(usize),
 }
 
 /// Applies and inspects a list of migrations on a database.
@@ -118,7 +134,8 @@ impl Migrator {
 
     /// Applies pending migrations in version order, each atomically with its
     /// tracking row where the database allows, under a lock that makes
-    /// concurrent runs apply each migration exactly once.
+    /// concurrent runs apply each migration exactly once. A dry run takes the
+    /// same plan and stops before executing it.
     pub fn apply_with(
         &self,
         conn: &mut dyn MigrationConnection,
@@ -126,84 +143,108 @@ impl Migrator {
         observer: &mut dyn Observer,
     ) -> Result<ApplyReport> {
         self.check_list()?;
-        let dialect = conn.dialect();
-        let store = Store::new(&self.table, dialect);
+        let store = Store::new(&self.table, conn.dialect());
         if options.dry_run {
-            return self.dry_run(conn, &store, options);
+            let (_, applied) = self.read(conn)?;
+            let plan = self.checked_plan(&applied, options)?;
+            self.check_single_transaction(conn, &plan.pending, options)?;
+            let mut report = self.new_report(&applied, &plan);
+            report.dry_run = true;
+            report.pending = plan
+                .pending
+                .iter()
+                .map(|m| pending(m, Direction::Up))
+                .collect();
+            return Ok(report);
         }
-        self.with_lock(conn, observer, |conn, observer| {
-            self.apply_locked(conn, &store, options, observer)
+        self.locking().with_lock(conn, observer, |conn, observer| {
+            let shape = store.inspect(conn)?;
+            store.ensure(conn, &shape)?;
+            let applied = store.load(conn, &shape)?;
+            let plan = self.checked_plan(&applied, options)?;
+            self.check_single_transaction(conn, &plan.pending, options)?;
+            let mut report = self.new_report(&applied, &plan);
+            // Legacy rows carry no checksum: trust the code once, verify from then on.
+            for &version in &plan.unverified {
+                if let Some(m) = self.migrations.iter().find(|m| m.version == version) {
+                    store.set_checksum(conn, version, &m.checksum())?;
+                    report.adopted_checksums.push(version);
+                }
+            }
+            if options.single_transaction && !plan.pending.is_empty() {
+                self.run_in_one_transaction(conn, &store, &plan.pending, report, observer)
+            } else {
+                self.run_each(conn, &store, &plan.pending, report, observer)
+            }
         })
     }
 
-    fn dry_run(
-        &self,
-        conn: &mut dyn MigrationConnection,
-        store: &Store,
+    fn checked_plan<'m>(
+        &'m self,
+        applied: &[AppliedMigration],
         options: ApplyOptions,
-    ) -> Result<ApplyReport> {
-        let shape = store.inspect(conn)?;
-        let applied = store.load(conn, &shape)?;
-        let plan = plan::plan(self.migrations, &applied, self.plan_options(options));
-        if !plan.problems.is_empty() {
-            return Err(Error::Refused {
+    ) -> Result<plan::Plan<'m>> {
+        let plan = plan::plan(self.migrations, applied, self.plan_options(options));
+        match plan.problems.is_empty() {
+            true => Ok(plan),
+            false => Err(Error::Refused {
                 problems: plan.problems,
-            });
+            }),
         }
-        let version = plan::current_version(&applied);
-        Ok(ApplyReport {
+    }
+
+    fn new_report(&self, applied: &[AppliedMigration], plan: &plan::Plan) -> ApplyReport {
+        let version = plan::current_version(applied);
+        ApplyReport {
             already_applied: plan.already_applied,
             total: self.migrations.len(),
             version_before: version,
             version,
-            dry_run: true,
-            pending: plan
-                .pending
-                .iter()
-                .map(|m| PendingMigration {
-                    version: m.version,
-                    description: m.description.to_string(),
-                    transaction: m.transaction,
-                    sql: m.sql.iter().map(|s| s.to_string()).collect(),
-                })
-                .collect(),
             ..ApplyReport::default()
-        })
+        }
     }
 
-    fn apply_locked(
+    fn check_single_transaction(
+        &self,
+        conn: &dyn MigrationConnection,
+        pending: &[&Migration],
+        options: ApplyOptions,
+    ) -> Result<()> {
+        if !options.single_transaction {
+            return Ok(());
+        }
+        let refuse = |reason: String| Err(Error::SingleTransactionRefused { reason });
+        if !conn.dialect().transactional_ddl() {
+            return refuse(format!(
+                "{} commits DDL implicitly, so a run cannot be rolled back as a whole",
+                conn.dialect().name()
+            ));
+        }
+        match pending.iter().find(|m| !m.transaction) {
+            Some(m) => refuse(format!(
+                "migration {} ({}) has `transaction: false`",
+                m.version, m.description
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Each pending migration in its own transaction (or dirty-row protocol).
+    fn run_each(
         &self,
         conn: &mut dyn MigrationConnection,
         store: &Store,
-        options: ApplyOptions,
+        pending: &[&Migration],
+        mut report: ApplyReport,
         observer: &mut dyn Observer,
     ) -> Result<ApplyReport> {
-        let shape = store.inspect(conn)?;
-        store.ensure(conn, &shape)?;
-        let applied = store.load(conn, &shape)?;
-        let plan = plan::plan(self.migrations, &applied, self.plan_options(options));
-        if !plan.problems.is_empty() {
-            return Err(Error::Refused {
-                problems: plan.problems,
-            });
-        }
-        let version_before = plan::current_version(&applied);
-        let mut report = ApplyReport {
-            already_applied: plan.already_applied,
-            total: self.migrations.len(),
-            version_before,
-            version: version_before,
-            ..ApplyReport::default()
-        };
-        // Legacy rows carry no checksum: trust the code once, verify from then on.
-        for &version in &plan.unverified {
-            if let Some(m) = self.migrations.iter().find(|m| m.version == version) {
-                store.set_checksum(conn, version, &m.checksum())?;
-                report.adopted_checksums.push(version);
-            }
-        }
-        for migration in plan.pending {
-            match self.run_one(conn, store, migration, observer) {
+        for migration in pending {
+            let step = Step {
+                migration,
+                direction: Direction::Up,
+                outer_transaction: false,
+            };
+            match step::run(conn, store, &self.locking(), step, observer) {
                 Ok(Some(done)) => {
                     report.version = report.version.max(done.version);
                     observer.migration_finished(&done);
@@ -214,124 +255,177 @@ impl Migrator {
                     report.version = report.version.max(migration.version);
                     observer.migration_skipped(migration);
                 }
-                Err(RunError::Failed(failure)) => {
-                    return Err(Error::MigrationFailed {
-                        failure: Box::new(MigrationFailure { report, ..*failure }),
-                    })
-                }
-                Err(RunError::Other(error)) => return Err(error),
+                Err(error) => return Err(with_report(error, report)),
             }
         }
         Ok(report)
     }
 
-    /// Runs one migration. `Ok(None)`: a concurrent run applied it first.
-    fn run_one(
+    /// All pending migrations and their rows in one transaction.
+    fn run_in_one_transaction(
         &self,
         conn: &mut dyn MigrationConnection,
         store: &Store,
-        migration: &Migration,
+        pending: &[&Migration],
+        mut report: ApplyReport,
         observer: &mut dyn Observer,
-    ) -> std::result::Result<Option<AppliedReport>, RunError> {
-        let dialect = conn.dialect();
-        let checksum = migration.checksum();
-        let atomic = migration.transaction && dialect.transactional_ddl();
-        let fail = |index: Option<usize>, dirty: bool, error: &dyn std::fmt::Display| {
-            RunError::Failed(Box::new(MigrationFailure {
-                version: migration.version,
-                description: migration.description.to_string(),
-                statement_index: index,
-                statement: index.map(|i| migration.sql[i - 1].to_string()),
-                database_message: error.to_string(),
-                dirty,
-                report: ApplyReport::default(),
-            }))
-        };
-        let new_row = |success: bool, execution_ms: i64| NewRow {
-            version: migration.version,
-            description: migration.description,
-            checksum: &checksum,
-            applied_at: Utc::now().naive_utc(),
-            execution_ms,
-            success,
-        };
-
-        // Without a session lock (SQLite) the write lock is taken here and
-        // the row re-checked, so two runners never both run a migration.
-        let recheck = !dialect.has_session_lock();
-        if atomic || recheck {
-            match self.begin(conn, observer) {
-                Ok(()) => {}
-                Err(BeginError::Database(e)) => return Err(fail(None, false, &e)),
-                Err(BeginError::Other(e)) => return Err(RunError::Other(e)),
+    ) -> Result<ApplyReport> {
+        match self.locking().begin(conn, observer) {
+            Ok(()) => {}
+            Err(BeginError::Database(e)) => {
+                return Err(Error::database("starting the transaction", e))
             }
-            if recheck {
-                match store.contains(conn, migration.version) {
-                    Ok(false) => {}
-                    Ok(true) => {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        return Ok(None);
-                    }
-                    Err(e) => {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        return Err(fail(None, false, &e));
-                    }
+            Err(BeginError::Other(e)) => return Err(e),
+        }
+        let mut done = Vec::new();
+        for migration in pending {
+            let step = Step {
+                migration,
+                direction: Direction::Up,
+                outer_transaction: true,
+            };
+            match step::run(conn, store, &self.locking(), step, observer) {
+                Ok(Some(applied)) => done.push(applied),
+                Ok(None) => report.already_applied += 1,
+                Err(error) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    return Err(with_report(error, report));
                 }
             }
         }
-        if !atomic {
-            // Dirty-row protocol: the row says "started" before anything runs.
-            let marked = store.insert(conn, &new_row(false, 0));
-            let committed = marked.and_then(|()| match recheck {
-                true => conn.batch_execute("COMMIT"),
-                false => Ok(()),
+        if let Err(e) = conn.batch_execute("COMMIT") {
+            let _ = conn.batch_execute("ROLLBACK");
+            return Err(Error::database("committing the single transaction", e));
+        }
+        for applied in done {
+            report.version = report.version.max(applied.version);
+            observer.migration_finished(&applied);
+            report.applied.push(applied);
+        }
+        Ok(report)
+    }
+
+    /// Runs `down` statements newest first, removing each row. Refuses,
+    /// before touching anything, when a migration in range has no `down`, is
+    /// unknown to the code, or the database has a dirty row.
+    pub fn rollback(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        target: RollbackTarget,
+        dry_run: bool,
+        observer: &mut dyn Observer,
+    ) -> Result<RollbackReport> {
+        self.check_list()?;
+        let store = Store::new(&self.table, conn.dialect());
+        if dry_run {
+            let (_, applied) = self.read(conn)?;
+            let (range, report) = self.rollback_plan(&applied, target)?;
+            return Ok(RollbackReport {
+                dry_run: true,
+                pending: range.iter().map(|m| pending(m, Direction::Down)).collect(),
+                ..report
             });
-            if let Err(e) = committed {
-                if recheck {
-                    let _ = conn.batch_execute("ROLLBACK");
+        }
+        self.locking().with_lock(conn, observer, |conn, observer| {
+            let shape = store.inspect(conn)?;
+            let applied = store.load(conn, &shape)?;
+            let (range, mut report) = self.rollback_plan(&applied, target)?;
+            for migration in range {
+                let step = Step {
+                    migration,
+                    direction: Direction::Down,
+                    outer_transaction: false,
+                };
+                match step::run(conn, &store, &self.locking(), step, observer) {
+                    Ok(done) => {
+                        report.version = applied
+                            .iter()
+                            .filter(|row| row.success && row.version < migration.version)
+                            .map(|row| row.version)
+                            .max()
+                            .unwrap_or(0);
+                        if let Some(done) = done {
+                            observer.migration_reverted(&done);
+                            report.reverted.push(done);
+                        }
+                    }
+                    Err(StepError::Other(e)) => return Err(e),
+                    Err(StepError::Failed(failure)) => {
+                        let partial = ApplyReport {
+                            version_before: report.version_before,
+                            version: report.version,
+                            applied: report.reverted,
+                            ..ApplyReport::default()
+                        };
+                        return Err(Error::MigrationFailed {
+                            failure: Box::new(MigrationFailure {
+                                report: partial,
+                                ..*failure
+                            }),
+                        });
+                    }
                 }
-                return Err(fail(None, false, &e));
             }
-        }
+            Ok(report)
+        })
+    }
 
-        observer.migration_started(migration);
-        let started = Instant::now();
-        for (i, sql) in migration.sql.iter().enumerate() {
-            observer.statement_started(migration, i + 1, sql);
-            if let Err(e) = conn.batch_execute(sql) {
-                if atomic {
-                    let _ = conn.batch_execute("ROLLBACK");
-                }
-                return Err(fail(Some(i + 1), !atomic, &e));
-            }
+    /// The migrations to roll back, newest first, checked before anything runs.
+    fn rollback_plan(
+        &self,
+        applied: &[AppliedMigration],
+        target: RollbackTarget,
+    ) -> Result<(Vec<&'static Migration>, RollbackReport)> {
+        let refuse = |reason: String| Err(Error::RollbackRefused { reason });
+        if let Some(dirty) = applied.iter().find(|row| !row.success) {
+            return refuse(format!(
+                "migration {} ({}) is dirty; fix it and run `migrate repair` first",
+                dirty.version, dirty.description
+            ));
         }
-        let elapsed = started.elapsed();
-        let execution_ms = elapsed.as_millis().min(i64::MAX as u128) as i64;
-
-        if atomic {
-            let recorded = store
-                .insert(conn, &new_row(true, execution_ms))
-                .and_then(|()| conn.batch_execute("COMMIT"));
-            if let Err(e) = recorded {
-                let _ = conn.batch_execute("ROLLBACK");
-                return Err(fail(None, false, &e));
+        let mut newest_first: Vec<&AppliedMigration> = applied.iter().collect();
+        newest_first.sort_by_key(|row| std::cmp::Reverse(row.version));
+        let rows: Vec<&AppliedMigration> = match target {
+            RollbackTarget::To(version) => newest_first
+                .into_iter()
+                .take_while(|row| row.version > version)
+                .collect(),
+            RollbackTarget::Steps(steps) => newest_first.into_iter().take(steps).collect(),
+        };
+        let mut range = Vec::new();
+        for row in &rows {
+            let Some(migration) = self.migrations.iter().find(|m| m.version == row.version) else {
+                return refuse(format!(
+                    "migration {} ({}) is not in the code, so its down statements are unknown",
+                    row.version, row.description
+                ));
+            };
+            if !migration.is_reversible() {
+                return refuse(format!(
+                    "migration {} ({}) is irreversible (it has no `down` statements)",
+                    migration.version, migration.description
+                ));
             }
-        } else {
-            store
-                .mark_done(
-                    conn,
-                    migration.version,
-                    Utc::now().naive_utc(),
-                    execution_ms,
-                )
-                .map_err(|e| fail(None, true, &e))?;
+            range.push(migration);
         }
-        Ok(Some(AppliedReport {
-            version: migration.version,
-            description: migration.description.to_string(),
-            execution_ms: elapsed.as_secs_f64() * 1000.0,
-            checksum,
-        }))
+        let version = plan::current_version(applied);
+        let after = applied
+            .iter()
+            .filter(|row| !rows.iter().any(|r| r.version == row.version))
+            .map(|row| row.version)
+            .max()
+            .unwrap_or(0);
+        Ok((
+            range,
+            RollbackReport {
+                reverted: Vec::new(),
+                version_before: version,
+                version,
+                target_version: after,
+                dry_run: false,
+                pending: Vec::new(),
+            },
+        ))
     }
 
     /// The current version: the highest applied, 0 when none. Read-only.
@@ -414,7 +508,7 @@ impl Migrator {
     ) -> Result<RepairReport> {
         self.check_list()?;
         let store = Store::new(&self.table, conn.dialect());
-        self.with_lock(conn, observer, |conn, _| {
+        self.locking().with_lock(conn, observer, |conn, _| {
             let shape = store.inspect(conn)?;
             if shape == Shape::Missing {
                 return Ok(RepairReport::default());
@@ -424,7 +518,9 @@ impl Migrator {
             for row in store.load(conn, &shape)? {
                 let code = self.migrations.iter().find(|m| m.version == row.version);
                 if !row.success {
-                    store.delete(conn, row.version)?;
+                    store.delete_row(conn, row.version).map_err(|e| {
+                        Error::database(format!("removing the row of migration {}", row.version), e)
+                    })?;
                     report.removed_dirty.push(row.version);
                 } else if let Some(m) = code {
                     let checksum = m.checksum();
@@ -463,7 +559,7 @@ impl Migrator {
             });
         }
         let store = Store::new(&self.table, conn.dialect());
-        self.with_lock(conn, observer, |conn, observer| {
+        self.locking().with_lock(conn, observer, |conn, observer| {
             let shape = store.inspect(conn)?;
             store.ensure(conn, &shape)?;
             let applied = store.load(conn, &shape)?;
@@ -474,7 +570,7 @@ impl Migrator {
                 });
             }
             let failed = |e| Error::database("recording the baseline", e);
-            match self.begin(conn, observer) {
+            match self.locking().begin(conn, observer) {
                 Ok(()) => {}
                 Err(BeginError::Database(e)) => return Err(failed(e)),
                 Err(BeginError::Other(e)) => return Err(e),
@@ -525,130 +621,34 @@ impl Migrator {
         }
     }
 
-    /// Runs `body` holding the run-wide lock, releasing it on every path.
-    fn with_lock<T>(
-        &self,
-        conn: &mut dyn MigrationConnection,
-        observer: &mut dyn Observer,
-        body: impl FnOnce(&mut dyn MigrationConnection, &mut dyn Observer) -> Result<T>,
-    ) -> Result<T> {
-        if conn.dialect() == Dialect::Sqlite {
-            // Concurrent runners queue on SQLite's write lock for this long.
-            self.set_busy_timeout(conn, self.lock_timeout)?;
-        }
-        if let Some(setup) = conn.dialect().lock_session_setup() {
-            let _ = conn.batch_execute(setup);
-        }
-        self.lock(conn, observer)?;
-        let result = body(conn, observer);
-        let unlocked = self.unlock(conn);
-        let value = result?;
-        unlocked?;
-        Ok(value)
-    }
-
-    fn set_busy_timeout(
-        &self,
-        conn: &mut dyn MigrationConnection,
-        timeout: Duration,
-    ) -> Result<()> {
-        let ms = timeout.as_millis().min(i32::MAX as u128);
-        conn.batch_execute(&format!("PRAGMA busy_timeout = {ms}"))
-            .map_err(|e| Error::database("setting the busy timeout", e))
-    }
-
-    /// Starts a migration's transaction. On SQLite this takes the write lock:
-    /// tried at once first, so that waiting for another run can be reported,
-    /// then waited for up to the lock timeout.
-    fn begin(
-        &self,
-        conn: &mut dyn MigrationConnection,
-        observer: &mut dyn Observer,
-    ) -> std::result::Result<(), BeginError> {
-        let dialect = conn.dialect();
-        if dialect != Dialect::Sqlite {
-            return conn
-                .batch_execute(dialect.begin())
-                .map_err(BeginError::Database);
-        }
-        self.set_busy_timeout(conn, Duration::ZERO)
-            .map_err(BeginError::Other)?;
-        let quick = conn.batch_execute(dialect.begin());
-        self.set_busy_timeout(conn, self.lock_timeout)
-            .map_err(BeginError::Other)?;
-        match quick {
-            Ok(()) => return Ok(()),
-            Err(e) if !is_busy(&e) => return Err(BeginError::Database(e)),
-            Err(_) => {}
-        }
-        observer.waiting_for_lock();
-        let started = Instant::now();
-        conn.batch_execute(dialect.begin())
-            .map_err(|e| match is_busy(&e) {
-                true => BeginError::Other(Error::LockTimeout {
-                    table: self.table.to_string(),
-                    waited: started.elapsed(),
-                }),
-                false => BeginError::Database(e),
-            })
-    }
-
-    /// Takes the run-wide lock, polling so the wait is reported and bounded.
-    fn lock(&self, conn: &mut dyn MigrationConnection, observer: &mut dyn Observer) -> Result<()> {
-        let Some(sql) = conn.dialect().try_lock(&self.table) else {
-            return Ok(());
-        };
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(20);
-        let mut announced = false;
-        loop {
-            let taken = conn
-                .scalar(&sql, &[])
-                .map_err(|e| Error::database("taking the migration lock", e))?;
-            if taken == Some(1) {
-                return Ok(());
-            }
-            let waited = started.elapsed();
-            if waited >= self.lock_timeout {
-                return Err(Error::LockTimeout {
-                    table: self.table.to_string(),
-                    waited,
-                });
-            }
-            if !announced {
-                observer.waiting_for_lock();
-                announced = true;
-            }
-            std::thread::sleep(pause.min(self.lock_timeout - waited));
-            pause = (pause * 2).min(Duration::from_millis(500));
-        }
-    }
-
-    fn unlock(&self, conn: &mut dyn MigrationConnection) -> Result<()> {
-        match conn.dialect().unlock(&self.table) {
-            Some(sql) => conn
-                .scalar(&sql, &[])
-                .map(drop)
-                .map_err(|e| Error::database("releasing the migration lock", e)),
-            None => Ok(()),
+    fn locking(&self) -> Locking<'_> {
+        Locking {
+            table: &self.table,
+            timeout: self.lock_timeout,
         }
     }
 }
 
-/// Why a migration did not run.
-enum RunError {
-    /// It failed; the caller adds the run's report.
-    Failed(Box<MigrationFailure>),
-    /// Something around it failed (e.g. the lock timed out).
-    Other(Error),
+/// A migration's statements for a plan (dry run).
+fn pending(m: &Migration, direction: Direction) -> PendingMigration {
+    let statements = match direction {
+        Direction::Up => m.sql,
+        Direction::Down => m.down,
+    };
+    PendingMigration {
+        version: m.version,
+        description: m.description.to_string(),
+        transaction: m.transaction,
+        sql: statements.iter().map(|s| s.to_string()).collect(),
+    }
 }
 
-enum BeginError {
-    Database(diesel::result::Error),
-    Other(Error),
-}
-
-/// SQLite's "database is locked" (SQLITE_BUSY), after the busy timeout.
-fn is_busy(error: &diesel::result::Error) -> bool {
-    error.to_string().contains("database is locked")
+/// Adds the run's report to a step's failure.
+fn with_report(error: StepError, report: ApplyReport) -> Error {
+    match error {
+        StepError::Failed(failure) => Error::MigrationFailed {
+            failure: Box::new(MigrationFailure { report, ..*failure }),
+        },
+        StepError::Other(error) => error,
+    }
 }

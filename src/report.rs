@@ -105,3 +105,19 @@ pub struct BaselineReport {
     pub recorded: Vec<i64>,
     pub version: i64,
 }
+
+/// The outcome of `rollback`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackReport {
+    /// Migrations rolled back, newest first.
+    pub reverted: Vec<AppliedReport>,
+    pub version_before: i64,
+    /// The version now (for a dry run: unchanged).
+    pub version: i64,
+    /// The version the rollback goes down to.
+    pub target_version: i64,
+    pub dry_run: bool,
+    /// For a dry run: what would be rolled back, with the `down` statements.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<PendingMigration>,
+}

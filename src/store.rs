@@ -217,16 +217,34 @@ impl<'t> Store<'t> {
         .map(drop)
     }
 
-    /// Removes a row (repair of a dirty migration).
-    pub fn delete(&self, conn: &mut dyn MigrationConnection, version: i64) -> Result<()> {
+    /// Removes a row (rollback, and repair of a dirty migration).
+    pub fn delete_row(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        version: i64,
+    ) -> diesel::QueryResult<()> {
         let sql = format!(
             "DELETE FROM {} WHERE version = {}",
             self.quoted(),
             self.dialect.placeholder(1)
         );
-        conn.execute_with(&sql, &[Bind::I64(version)])
+        conn.execute_with(&sql, &[Bind::I64(version)]).map(drop)
+    }
+
+    /// Marks a row unfinished before a non-transactional rollback runs.
+    pub fn mark_dirty(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        version: i64,
+    ) -> diesel::QueryResult<()> {
+        let sql = format!(
+            "UPDATE {} SET success = {} WHERE version = {}",
+            self.quoted(),
+            self.dialect.placeholder(1),
+            self.dialect.placeholder(2)
+        );
+        conn.execute_with(&sql, &[Bind::Bool(false), Bind::I64(version)])
             .map(drop)
-            .map_err(|e| Error::database(format!("removing the row of migration {version}"), e))
     }
 
     /// Overwrites a row's description and checksum with the code's.
