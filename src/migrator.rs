@@ -144,6 +144,7 @@ impl Migrator {
     ) -> Result<ApplyReport> {
         self.check_list()?;
         let store = Store::new(&self.table, conn.dialect());
+        self.check_single_transaction(conn, &[], options)?;
         if options.dry_run {
             let (_, applied) = self.read(conn)?;
             let plan = self.checked_plan(&applied, options)?;

@@ -430,3 +430,128 @@ fn lock_timeout_flag_bounds_the_wait(db: TestDb) {
     assert_exit(&migrate(&db, &["apply", "--lock-timeout", "1"]), 0);
     assert_eq!(stdout(&migrate(&db, &["version"])), "6\n");
 }
+
+mod authoring {
+    use super::*;
+    on_all_backends!(rollback_command, show_command);
+
+    fn rollback_command(db: TestDb) {
+        assert_exit(&migrate(&db, &["apply", "--to", "3"]), 0);
+        let plan = migrate(&db, &["rollback", "--steps", "2", "--dry-run"]);
+        assert_exit(&plan, 0);
+        assert!(
+            stdout(&plan).contains("ALTER TABLE users DROP COLUMN language"),
+            "{}",
+            stdout(&plan)
+        );
+        assert!(
+            stdout(&plan).contains("DROP TABLE posts"),
+            "{}",
+            stdout(&plan)
+        );
+        assert_eq!(
+            stdout(&migrate(&db, &["version"])),
+            "3\n",
+            "dry run changed nothing"
+        );
+
+        let back = migrate(&db, &["rollback", "--steps", "2"]);
+        assert_exit(&back, 0);
+        assert!(
+            stdout(&back).contains("2 rolled back (version 3 → 1)"),
+            "{}",
+            stdout(&back)
+        );
+        assert!(!db.table_exists("posts"));
+        assert_eq!(stdout(&migrate(&db, &["version"])), "1\n");
+        assert_exit(&migrate(&db, &["rollback", "--to", "0"]), 0);
+        assert!(!db.table_exists("users"));
+        assert_eq!(db.tracked("schema_migrations"), []);
+
+        assert_exit(&migrate(&db, &["apply"]), 0);
+        let refused = migrate(&db, &["rollback"]);
+        assert_exit(&refused, 1);
+        assert!(
+            stderr(&refused)
+                .contains("migration 6 (Store e-mail addresses in lower case) is irreversible"),
+            "{}",
+            stderr(&refused)
+        );
+        assert_eq!(stdout(&migrate(&db, &["version"])), "6\n");
+        assert_exit(&migrate(&db, &["rollback", "--to", "1", "--steps", "2"]), 2);
+    }
+
+    fn show_command(db: TestDb) {
+        let shown = migrate(&db, &["show", "3"]);
+        assert_exit(&shown, 0);
+        let text = stdout(&shown);
+        assert!(
+            text.contains("migration 3: Add language preference to users"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ALTER TABLE users ADD COLUMN language"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ALTER TABLE users DROP COLUMN language"),
+            "{text}"
+        );
+        let irreversible = stdout(&migrate(&db, &["show", "6"]));
+        assert!(irreversible.contains("irreversible"), "{irreversible}");
+        let missing = migrate(&db, &["show", "99"]);
+        assert_exit(&missing, 1);
+        assert!(
+            stderr(&missing).contains("no migration 99"),
+            "{}",
+            stderr(&missing)
+        );
+    }
+
+    #[test]
+    fn backup_writes_a_restorable_copy() {
+        let Some(db) = TestDb::new(Backend::Sqlite) else {
+            return;
+        };
+        assert_exit(&migrate(&db, &["apply", "--to", "2"]), 0);
+        let applied = migrate(&db, &["apply", "--backup"]);
+        assert_exit(&applied, 0);
+        let out = stdout(&applied);
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("Backed up to "))
+            .unwrap_or_else(|| panic!("{out}"));
+        let path = line["Backed up to ".len()..]
+            .split(" (restore")
+            .next()
+            .unwrap()
+            .trim()
+            .to_string();
+        assert!(path.contains(".backup-") && path.ends_with("-v2"), "{path}");
+        assert_eq!(
+            stdout(&migrate_in(
+                db.dir.path(),
+                &["version", "--database-url", &path]
+            )),
+            "2\n"
+        );
+        assert_eq!(stdout(&migrate(&db, &["version"])), "6\n");
+        // Restore: copy the backup over the database.
+        std::fs::copy(&path, &db.url).unwrap();
+        assert_eq!(stdout(&migrate(&db, &["version"])), "2\n");
+        // Nothing pending: no backup is made.
+        assert_exit(&migrate(&db, &["apply"]), 0);
+        let again = migrate(&db, &["apply", "--backup"]);
+        assert!(!stdout(&again).contains("Backed up"), "{}", stdout(&again));
+    }
+
+    #[test]
+    fn single_transaction_flag() {
+        let Some(db) = TestDb::new(Backend::Sqlite) else {
+            return;
+        };
+        let run = migrate(&db, &["apply", "--single-transaction"]);
+        assert_exit(&run, 0);
+        assert!(stdout(&run).contains("6 applied"), "{}", stdout(&run));
+    }
+}
