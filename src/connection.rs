@@ -2,7 +2,6 @@
 //! macro) for SQLite, PostgreSQL and MySQL, plus [`AnyConnection`], which picks
 //! the backend from a URL's scheme.
 
-use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -284,7 +283,9 @@ fn connect_mysql(_: &DatabaseUrl, _: Fail) -> Result<AnyConnection, Error> {
 
 /// Opens (and drops) a TCP connection to the server first, so an unreachable
 /// host fails within [`CONNECT_TIMEOUT`] with a plain message.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn probe_tcp(url: &DatabaseUrl) -> Result<(), String> {
+    use std::net::{TcpStream, ToSocketAddrs};
     let Some((host, port)) = url.tcp_endpoint() else {
         return Ok(());
     };

@@ -136,6 +136,7 @@ impl DatabaseUrl {
     }
 
     /// Host and port to probe before the driver connects (none for sockets).
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     pub(crate) fn tcp_endpoint(&self) -> Option<(&str, u16)> {
         match &self.target {
             Target::Server {

@@ -66,12 +66,22 @@ impl Migration {
 pub fn checksum(statements: &[&str]) -> String {
     let mut hasher = Sha256::new();
     for statement in statements {
-        let normalised = statement
-            .split('\n')
-            .map(str::trim_end)
-            .collect::<Vec<_>>()
-            .join("\n");
-        hasher.update(normalised.trim_end_matches('\n').as_bytes());
+        // Streams the normalised text without allocating: line breaks are
+        // held back until a non-empty line follows, so trailing ones vanish.
+        let mut held_breaks = 0usize;
+        for (i, line) in statement.split('\n').enumerate() {
+            let line = line.trim_end();
+            if i > 0 {
+                held_breaks += 1;
+            }
+            if !line.is_empty() {
+                for _ in 0..held_breaks {
+                    hasher.update(b"\n");
+                }
+                held_breaks = 0;
+                hasher.update(line.as_bytes());
+            }
+        }
         hasher.update([0u8]);
     }
     hasher
@@ -272,6 +282,35 @@ mod tests {
             lf,
             checksum(&["CREATE TABLE t (  \n  id INTEGER\t\n)   ", "SELECT 1"])
         );
+    }
+
+    /// The documented algorithm, written the obvious way.
+    fn reference_checksum(statements: &[&str]) -> String {
+        let mut hasher = Sha256::new();
+        for statement in statements {
+            let joined = statement.split('\n').map(str::trim_end).collect::<Vec<_>>().join("\n");
+            hasher.update(joined.trim_end_matches('\n').as_bytes());
+            hasher.update([0u8]);
+        }
+        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn streaming_checksum_matches_the_documented_algorithm() {
+        let cases: &[&[&str]] = &[
+            &[],
+            &[""],
+            &["\n\n"],
+            &["  \r\n \t\n"],
+            &["\nleading"],
+            &["a\n\n\nb\n\n"],
+            &["a  \r\n  b\t\r\n\r\n", "", "c"],
+            &["x\r", "\ry"],
+            &["CREATE FUNCTION f() RETURNS int AS $$\n  SELECT 1;  \n$$ LANGUAGE sql\n"],
+        ];
+        for case in cases {
+            assert_eq!(checksum(case), reference_checksum(case), "{case:?}");
+        }
     }
 
     #[test]

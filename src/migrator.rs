@@ -158,6 +158,9 @@ impl Migrator {
                 .collect();
             return Ok(report);
         }
+        if let Some(report) = self.up_to_date(conn, &store, options) {
+            return Ok(report);
+        }
         self.locking().with_lock(conn, observer, |conn, observer| {
             let shape = store.inspect(conn)?;
             store.ensure(conn, &shape)?;
@@ -178,6 +181,22 @@ impl Migrator {
                 self.run_each(conn, &store, &plan.pending, report, observer)
             }
         })
+    }
+
+    /// The start-up fast path: one read of a current-shape tracking table,
+    /// checksums compared in memory, no lock and no DDL. `Some` only when
+    /// nothing is pending and nothing is wrong; anything else (a missing or
+    /// legacy table, a problem, pending work) goes the full, locked way.
+    fn up_to_date(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        store: &Store,
+        options: ApplyOptions,
+    ) -> Option<ApplyReport> {
+        let applied = store.load(conn, &Shape::Current).ok()?;
+        let plan = plan::plan(self.migrations, &applied, self.plan_options(options));
+        let clean = plan.pending.is_empty() && plan.problems.is_empty() && plan.unverified.is_empty();
+        clean.then(|| self.new_report(&applied, &plan))
     }
 
     fn checked_plan<'m>(

@@ -1,0 +1,250 @@
+//! Apply overhead and start-up check cost, measured against the same SQL run
+//! directly through the driver. Prints medians, ratios and peak memory.
+//!
+//! cargo bench --bench apply --all-features -- [--n 1000,5000] [--runs 5] [--backends sqlite,postgres,mysql]
+//!
+//! Each measurement runs in a fresh child process (so peak RSS belongs to one
+//! scenario), and the scenarios of one round run interleaved, so drift in the
+//! machine's speed hits them alike. PostgreSQL / MySQL use BENCH_POSTGRES_URL /
+//! BENCH_MYSQL_URL, else TEST_POSTGRES_URL / TEST_MYSQL_URL.
+
+use std::process::Command;
+use std::time::Instant;
+
+use versioned_migrations::{
+    Access, AnyConnection, ApplyOptions, DatabaseUrl, Migration, MigrationConnection, Migrator, Silent,
+};
+
+/// Per migration: a table, an index, a 10-row insert.
+fn workload(n: usize) -> &'static [Migration] {
+    let list: Vec<Migration> = (1..=n)
+        .map(|i| {
+            let values: Vec<String> = (1..=10).map(|r| format!("({r}, 'name {r}', {})", r * i)).collect();
+            let sql: Vec<&'static str> = vec![
+                leak(format!(
+                    "CREATE TABLE bench_{i} (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(100) NOT NULL, score INTEGER NOT NULL)"
+                )),
+                leak(format!("CREATE INDEX idx_bench_{i}_name ON bench_{i} (name)")),
+                leak(format!("INSERT INTO bench_{i} (id, name, score) VALUES {}", values.join(", "))),
+            ];
+            Migration {
+                version: i as i64,
+                description: leak(format!("Bench table {i}")),
+                sql: Box::leak(sql.into_boxed_slice()),
+                ..Migration::DEFAULT
+            }
+        })
+        .collect();
+    Box::leak(list.into_boxed_slice())
+}
+
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+fn connect(url: &str) -> AnyConnection {
+    let url = DatabaseUrl::parse(url).unwrap_or_else(|e| fail(&e.to_string()));
+    AnyConnection::connect(&url, Access::ReadWrite).unwrap_or_else(|e| fail(&e.to_string()))
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("bench: {message}");
+    std::process::exit(1)
+}
+
+/// Peak resident memory of this process, in KiB (Linux).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// One measurement, in a child process: prints "<microseconds> <peak KiB>".
+fn child(scenario: &str, url: &str, n: usize) {
+    let migrations = workload(n);
+    let started = Instant::now();
+    match scenario {
+        // The same statements through the driver: BEGIN; statements; COMMIT.
+        "raw" => {
+            let mut conn = connect(url);
+            for m in migrations {
+                conn.batch_execute("BEGIN").unwrap_or_else(|e| fail(&e.to_string()));
+                for sql in m.sql {
+                    conn.batch_execute(sql).unwrap_or_else(|e| fail(&e.to_string()));
+                }
+                conn.batch_execute("COMMIT").unwrap_or_else(|e| fail(&e.to_string()));
+            }
+        }
+        "apply" | "single" => {
+            let mut conn = connect(url);
+            let options = ApplyOptions {
+                single_transaction: scenario == "single",
+                ..Default::default()
+            };
+            let report = Migrator::new(migrations)
+                .apply_with(&mut conn, options, &mut Silent)
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            assert_eq!(report.applied.len(), n);
+        }
+        "bare" => {
+            let mut conn = connect(url);
+            let sql = format!("SELECT {} AS value", conn.dialect().cast_bigint("1"));
+            conn.scalar(&sql, &[]).unwrap_or_else(|e| fail(&e.to_string()));
+        }
+        "check" => {
+            let mut conn = connect(url);
+            let report = Migrator::new(migrations).apply(&mut conn).unwrap_or_else(|e| fail(&e.to_string()));
+            assert!(report.applied.is_empty());
+        }
+        other => fail(&format!("unknown scenario {other}")),
+    }
+    let elapsed = started.elapsed();
+    println!("{} {}", elapsed.as_micros(), peak_rss_kib());
+}
+
+struct Server {
+    admin: String,
+}
+
+enum Target {
+    Sqlite(tempfile::TempDir),
+    Server(Server),
+}
+
+impl Target {
+    /// A fresh, empty database; returns its URL.
+    fn fresh(&self, tag: &str) -> String {
+        match self {
+            Target::Sqlite(dir) => dir.path().join(format!("{tag}.db")).display().to_string(),
+            Target::Server(server) => {
+                let name = format!("vm_bench_{}_{tag}", std::process::id());
+                let mut conn = connect(&server.admin);
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
+                conn.batch_execute(&format!("CREATE DATABASE {name}")).unwrap_or_else(|e| fail(&e.to_string()));
+                let mut url = url::Url::parse(&server.admin).unwrap_or_else(|e| fail(&e.to_string()));
+                url.set_path(&format!("/{name}"));
+                url.to_string()
+            }
+        }
+    }
+
+    fn drop_database(&self, url: &str) {
+        match self {
+            Target::Sqlite(_) => {
+                let _ = std::fs::remove_file(url);
+            }
+            Target::Server(server) => {
+                if let Some(name) = url.rsplit('/').next() {
+                    let _ = connect(&server.admin).batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
+                }
+            }
+        }
+    }
+}
+
+fn measure(scenario: &str, url: &str, n: usize) -> (f64, u64) {
+    let output = Command::new(std::env::current_exe().unwrap_or_else(|e| fail(&e.to_string())))
+        .args(["--child", scenario, url, &n.to_string()])
+        .output()
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    if !output.status.success() {
+        fail(&format!("{scenario} failed: {}", String::from_utf8_lossy(&output.stderr)));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut parts = text.split_whitespace();
+    let micros: f64 = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let kib: u64 = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    (micros / 1000.0, kib)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    let mid = values.len() / 2;
+    if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let (scenario, url, n) = (&args[i + 1], &args[i + 2], &args[i + 3]);
+        child(scenario, url, n.parse().unwrap_or_else(|_| fail("bad n")));
+        return;
+    }
+    let sizes: Vec<usize> = arg(&args, "--n")
+        .unwrap_or_else(|| "1000,5000".into())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let runs: usize = arg(&args, "--runs").and_then(|v| v.parse().ok()).unwrap_or(5);
+    let backends = arg(&args, "--backends").unwrap_or_else(|| "sqlite,postgres".into());
+
+    println!("| backend | N | scenario | median | vs baseline | peak RSS |");
+    println!("|---|---:|---|---:|---:|---:|");
+    for backend in backends.split(',') {
+        let target = match backend {
+            "sqlite" => Target::Sqlite(tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()))),
+            "postgres" | "mysql" => {
+                let var = if backend == "postgres" { "POSTGRES" } else { "MYSQL" };
+                let admin = std::env::var(format!("BENCH_{var}_URL"))
+                    .or_else(|_| std::env::var(format!("TEST_{var}_URL")))
+                    .unwrap_or_else(|_| fail(&format!("set BENCH_{var}_URL or TEST_{var}_URL")));
+                Target::Server(Server { admin })
+            }
+            other => fail(&format!("unknown backend {other}")),
+        };
+        for &n in &sizes {
+            let mut times: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+            let mut peaks: std::collections::BTreeMap<&str, u64> = Default::default();
+            // A database with all N applied, for the start-up check.
+            let migrated = target.fresh(&format!("migrated_{n}"));
+            measure("apply", &migrated, n);
+            for run in 0..runs {
+                for scenario in ["raw", "apply", "single", "bare", "check"] {
+                    let (url, fresh) = match scenario {
+                        "bare" | "check" => (migrated.clone(), false),
+                        _ => (target.fresh(&format!("{scenario}_{n}_{run}")), true),
+                    };
+                    let (ms, kib) = measure(scenario, &url, n);
+                    times.entry(scenario).or_default().push(ms);
+                    let peak = peaks.entry(scenario).or_default();
+                    *peak = (*peak).max(kib);
+                    if fresh {
+                        target.drop_database(&url);
+                    }
+                }
+            }
+            target.drop_database(&migrated);
+            let mut m = |s: &str| median(times.get_mut(s).map(Vec::as_mut_slice).unwrap_or(&mut []));
+            let (raw, apply, single, bare, check) = (m("raw"), m("apply"), m("single"), m("bare"), m("check"));
+            let rows = [
+                ("raw SQL, one transaction per migration", raw, String::from("1.00 (baseline)"), "raw"),
+                ("`apply`, cold", apply, format!("{:.3}× raw", apply / raw), "apply"),
+                ("`apply --single-transaction`, cold", single, format!("{:.1}× faster than `apply`", apply / single), "single"),
+                ("connect + SELECT 1", bare, String::from("1.00 (baseline)"), "bare"),
+                ("connect + `apply`, nothing pending", check, format!("{:.2}× bare", check / bare), "check"),
+            ];
+            for (label, ms, ratio, key) in rows {
+                println!(
+                    "| {backend} | {n} | {label} | {ms:.2} ms | {ratio} | {:.1} MiB |",
+                    peaks.get(key).copied().unwrap_or(0) as f64 / 1024.0
+                );
+            }
+        }
+    }
+    println!("\n(medians of {runs} runs, each in its own process)");
+}
