@@ -2,6 +2,7 @@
 //! that prints; exit codes follow the SPEC (0 ok, 1 error, 2 usage, 3 problems).
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use chrono::{DateTime, Local, Utc};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::authoring;
 use crate::connection::{Access, AnyConnection};
 use crate::database_url::{DatabaseUrl, DEFAULT_DATABASE};
 use crate::error::Error;
@@ -104,6 +106,31 @@ enum Command {
         #[arg(value_name = "N")]
         version: i64,
     },
+    /// Append a new migration with the next version to migrations.rs
+    New {
+        /// What the migration does
+        description: String,
+        /// Its SQL (repeat for several statements); a placeholder otherwise
+        #[arg(long, value_name = "SQL")]
+        sql: Vec<String>,
+        /// SQL that undoes it (repeat for several statements)
+        #[arg(long, value_name = "SQL")]
+        down: Vec<String>,
+        /// The migrations file (default: migrations.rs here or in a parent directory)
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+    /// Convert a directory of SQL-file migrations into entries in migrations.rs
+    Import {
+        /// NNN_name.sql, V1__name.sql (+U1__), diesel VERSION_name/up.sql, sqlx N_name[.up].sql
+        dir: PathBuf,
+        /// Print the generated Rust; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// The migrations file (default: migrations.rs here or in a parent directory)
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
     /// Print the current version (0 when nothing is applied)
     Version,
     /// List applied migrations with when they ran and how long they took
@@ -160,6 +187,20 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
     if !(g.lock_timeout.is_finite() && g.lock_timeout >= 0.0) {
         usage_error("--lock-timeout must be a number of seconds, 0 or more");
     }
+    // Commands that read the code, not the database.
+    match &cli.command {
+        Command::Show { version } => return show(migrations, *version),
+        Command::New {
+            description,
+            sql,
+            down,
+            file,
+        } => return new_migration(description, sql, down, file.as_deref(), out_of(g)).map_err(Failure::from),
+        Command::Import { dir, dry_run, file } => {
+            return import(dir, *dry_run, file.as_deref(), out_of(g)).map_err(Failure::from)
+        }
+        _ => {}
+    }
     let migrator = Migrator::new(migrations)
         .with_table(&g.table)?
         .with_lock_timeout(Duration::from_secs_f64(g.lock_timeout));
@@ -172,6 +213,8 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
         Command::Apply { dry_run: true, .. }
         | Command::Rollback { dry_run: true, .. }
         | Command::Show { .. }
+        | Command::New { .. }
+        | Command::Import { .. }
         | Command::Version
         | Command::History
         | Command::Status
@@ -182,9 +225,6 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
         | Command::Repair
         | Command::Baseline { .. } => Access::ReadWrite,
     };
-    if let Command::Show { version } = cli.command {
-        return show(migrations, version);
-    }
     let mut conn = AnyConnection::connect(&url, access).map_err(with_url)?;
     let out = Output {
         json: g.json,
@@ -277,7 +317,7 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
                 .map_err(with_url)?;
             out.rollback(&url, &report);
         }
-        Command::Show { .. } => {}
+        Command::Show { .. } | Command::New { .. } | Command::Import { .. } => {}
         Command::Repair => {
             let mut progress = Progress::new(out);
             let report = migrator
@@ -334,6 +374,85 @@ fn show(migrations: &[Migration], version: i64) -> Result<ExitCode, Failure> {
     }
     for sql in m.down {
         println!("{};", sql.trim().trim_end_matches(';'));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn out_of(g: &GlobalArgs) -> Output {
+    Output {
+        json: g.json,
+        quiet: g.quiet,
+        verbose: g.verbose,
+    }
+}
+
+fn migrations_path(file: Option<&Path>) -> Result<PathBuf, Error> {
+    match file {
+        Some(path) => Ok(path.to_path_buf()),
+        None => {
+            let here = std::env::current_dir().map_err(|source| Error::Io {
+                action: "read the current directory",
+                path: String::from("."),
+                source,
+            })?;
+            authoring::find_migrations_file(&here)
+        }
+    }
+}
+
+/// `migrate new "description"`.
+fn new_migration(
+    description: &str,
+    sql: &[String],
+    down: &[String],
+    file: Option<&Path>,
+    out: Output,
+) -> Result<ExitCode, Error> {
+    if description.trim().is_empty() {
+        usage_error("the description must not be empty");
+    }
+    let path = migrations_path(file)?;
+    let version = authoring::new_migration(&path, description.trim(), sql, down)?;
+    if out.json {
+        print_json(&serde_json::json!({ "version": version, "file": path.display().to_string() }));
+    } else if !out.quiet {
+        println!("{GREEN}Added{GREEN:#} migration {version} ({}) to {}", description.trim(), path.display());
+        if sql.is_empty() {
+            println!("Write its SQL in place of the placeholder, then rebuild: cargo run -- apply");
+        } else {
+            println!("Rebuild to include it: cargo run -- apply");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate import DIR`.
+fn import(dir: &Path, dry_run: bool, file: Option<&Path>, out: Output) -> Result<ExitCode, Error> {
+    let path = migrations_path(file)?;
+    let plan = authoring::import(dir, &path, dry_run)?;
+    let count = plan.migrations.len();
+    let last = plan.first_version + count as i64 - 1;
+    if !out.quiet {
+        for notice in &plan.notices {
+            eprintln!("{DIM}note:{DIM:#} {notice}");
+        }
+    }
+    if dry_run {
+        println!("{}", plan.rendered);
+        if !out.quiet {
+            eprintln!("dry run: {count} migration(s) would become versions {}..={last} in {}", plan.first_version, path.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !out.quiet {
+        println!(
+            "{GREEN}Imported{GREEN:#} {count} migration(s) from {} as versions {}..={last} into {}",
+            dir.display(),
+            plan.first_version,
+            path.display()
+        );
+        println!("Rebuild to include them (cargo build). A database that already ran these files:");
+        println!("  migrate baseline {last}   # records them as applied without running them");
     }
     Ok(ExitCode::SUCCESS)
 }

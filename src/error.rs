@@ -51,6 +51,27 @@ pub enum Error {
     #[error("{}", refused_message(.problems))]
     Refused { problems: Vec<Problem> },
 
+    #[error("cannot use {path}: {source}")]
+    MigrationsFile {
+        path: String,
+        #[source]
+        source: crate::migrations_file::MigrationsFileError,
+    },
+
+    #[error("{0}")]
+    Import(#[from] crate::import::ImportError),
+
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("no migrations.rs found in {start} or any directory above it; pass --file PATH")]
+    MigrationsFileNotFound { start: String },
+
     #[error("backups are made for SQLite files only; back up {backend} with its own tools (pg_dump, mysqldump)")]
     BackupUnsupported { backend: &'static str },
 

@@ -10,6 +10,7 @@
 //! half-applied migration visible. Concurrent runs apply each migration once.
 //! Edited or unknown migrations are refused.
 
+pub mod authoring;
 mod backup;
 mod connection;
 mod database_url;

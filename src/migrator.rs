@@ -297,8 +297,23 @@ impl Migrator {
             }
             Err(BeginError::Other(e)) => return Err(e),
         }
+        // Without a session lock (SQLite) the plan was made before the write
+        // lock was ours: re-read once, and skip what a concurrent run applied.
+        let mut pending = pending.to_vec();
+        if !conn.dialect().has_session_lock() {
+            let applied = match store.load(conn, &Shape::Current) {
+                Ok(applied) => applied,
+                Err(e) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    return Err(e);
+                }
+            };
+            let before = pending.len();
+            pending.retain(|m| !applied.iter().any(|row| row.version == m.version));
+            report.already_applied += before - pending.len();
+        }
         let mut done = Vec::new();
-        for migration in pending {
+        for migration in &pending {
             let step = Step {
                 migration,
                 direction: Direction::Up,

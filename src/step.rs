@@ -81,8 +81,9 @@ pub(crate) fn run(
     };
 
     // Without a session lock (SQLite) the write lock is taken per step and
-    // the row re-checked, so two runners never both run a migration.
-    let recheck = !dialect.has_session_lock();
+    // the row re-checked, so two runners never both run a migration. (An
+    // outer transaction re-reads the rows once after taking the lock.)
+    let recheck = !dialect.has_session_lock() && !outer_transaction;
     let own_transaction = !outer_transaction && (atomic || recheck);
     if own_transaction {
         match locking.begin(conn, observer) {
