@@ -193,7 +193,7 @@ impl Migrator {
         store: &Store,
         options: ApplyOptions,
     ) -> Option<ApplyReport> {
-        let applied = store.load(conn, &Shape::Current).ok()?;
+        let applied = store.load_for_plan(conn).ok()?;
         let plan = plan::plan(self.migrations, &applied, self.plan_options(options));
         let clean = plan.pending.is_empty() && plan.problems.is_empty() && plan.unverified.is_empty();
         clean.then(|| self.new_report(&applied, &plan))

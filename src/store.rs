@@ -96,6 +96,22 @@ impl<'t> Store<'t> {
         conn: &mut dyn MigrationConnection,
         shape: &Shape,
     ) -> Result<Vec<AppliedMigration>> {
+        self.select(conn, shape, false)
+    }
+
+    /// Rows of a current-shape table with only what planning needs (version,
+    /// checksum, success): the start-up check skips parsing descriptions and
+    /// timestamps it would not use.
+    pub fn load_for_plan(&self, conn: &mut dyn MigrationConnection) -> Result<Vec<AppliedMigration>> {
+        self.select(conn, &Shape::Current, true)
+    }
+
+    fn select(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        shape: &Shape,
+        plan_only: bool,
+    ) -> Result<Vec<AppliedMigration>> {
         let missing: &[&str] = match shape {
             Shape::Missing => return Ok(Vec::new()),
             Shape::Current => &[],
@@ -113,9 +129,15 @@ impl<'t> Store<'t> {
             Dialect::Mysql => "CAST(NULL AS CHAR)",
             Dialect::Sqlite | Dialect::Postgres => "CAST(NULL AS TEXT)",
         };
+        let (description, applied_at) = match (plan_only, d) {
+            (false, _) => ("COALESCE(description, '')", "applied_at"),
+            (true, Dialect::Sqlite) => ("''", "NULL"),
+            (true, Dialect::Postgres) => ("CAST('' AS TEXT)", "CAST(NULL AS TIMESTAMP)"),
+            (true, Dialect::Mysql) => ("''", "CAST(NULL AS DATETIME)"),
+        };
         let sql = format!(
-            "SELECT {version} AS version, COALESCE(description, '') AS description, \
-             {checksum} AS checksum, applied_at AS applied_at, \
+            "SELECT {version} AS version, {description} AS description, \
+             {checksum} AS checksum, {applied_at} AS applied_at, \
              {execution_ms} AS execution_ms, {success} AS success \
              FROM {table} ORDER BY version",
             version = d.cast_bigint("version"),
