@@ -12,7 +12,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use versioned_migrations::{
-    Access, AnyConnection, ApplyOptions, DatabaseUrl, Migration, MigrationConnection, Migrator, Silent,
+    Access, AnyConnection, ApplyOptions, DatabaseUrl, Migration, MigrationConnection, Migrator,
+    Silent,
 };
 
 /// Per migration: a table, an index, a 10-row insert.
@@ -75,23 +76,29 @@ fn child(scenario: &str, url: &str, n: usize) {
         "raw" => {
             let mut conn = connect(url);
             for m in migrations {
-                conn.batch_execute("BEGIN").unwrap_or_else(|e| fail(&e.to_string()));
+                conn.batch_execute("BEGIN")
+                    .unwrap_or_else(|e| fail(&e.to_string()));
                 for sql in m.sql {
-                    conn.batch_execute(sql).unwrap_or_else(|e| fail(&e.to_string()));
+                    conn.batch_execute(sql)
+                        .unwrap_or_else(|e| fail(&e.to_string()));
                 }
-                conn.batch_execute("COMMIT").unwrap_or_else(|e| fail(&e.to_string()));
+                conn.batch_execute("COMMIT")
+                    .unwrap_or_else(|e| fail(&e.to_string()));
             }
         }
         // The same statements in one transaction, for `--single-transaction`.
         "raw_single" => {
             let mut conn = connect(url);
-            conn.batch_execute("BEGIN").unwrap_or_else(|e| fail(&e.to_string()));
+            conn.batch_execute("BEGIN")
+                .unwrap_or_else(|e| fail(&e.to_string()));
             for m in migrations {
                 for sql in m.sql {
-                    conn.batch_execute(sql).unwrap_or_else(|e| fail(&e.to_string()));
+                    conn.batch_execute(sql)
+                        .unwrap_or_else(|e| fail(&e.to_string()));
                 }
             }
-            conn.batch_execute("COMMIT").unwrap_or_else(|e| fail(&e.to_string()));
+            conn.batch_execute("COMMIT")
+                .unwrap_or_else(|e| fail(&e.to_string()));
         }
         "apply" | "single" => {
             let mut conn = connect(url);
@@ -107,7 +114,8 @@ fn child(scenario: &str, url: &str, n: usize) {
         "bare" => {
             let mut conn = connect(url);
             let sql = format!("SELECT {} AS value", conn.dialect().cast_bigint("1"));
-            conn.scalar(&sql, &[]).unwrap_or_else(|e| fail(&e.to_string()));
+            conn.scalar(&sql, &[])
+                .unwrap_or_else(|e| fail(&e.to_string()));
         }
         // The least a correct check must do: read every version and checksum.
         "read" => {
@@ -117,12 +125,16 @@ fn child(scenario: &str, url: &str, n: usize) {
                  FROM schema_migrations ORDER BY version",
                 conn.dialect().cast_bigint("1")
             );
-            let rows = conn.load_tracking_rows(&sql).unwrap_or_else(|e| fail(&e.to_string()));
+            let rows = conn
+                .load_tracking_rows(&sql)
+                .unwrap_or_else(|e| fail(&e.to_string()));
             assert_eq!(rows.len(), n);
         }
         "check" => {
             let mut conn = connect(url);
-            let report = Migrator::new(migrations).apply(&mut conn).unwrap_or_else(|e| fail(&e.to_string()));
+            let report = Migrator::new(migrations)
+                .apply(&mut conn)
+                .unwrap_or_else(|e| fail(&e.to_string()));
             assert!(report.applied.is_empty());
         }
         other => fail(&format!("unknown scenario {other}")),
@@ -149,8 +161,10 @@ impl Target {
                 let name = format!("vm_bench_{}_{tag}", std::process::id());
                 let mut conn = connect(&server.admin);
                 let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
-                conn.batch_execute(&format!("CREATE DATABASE {name}")).unwrap_or_else(|e| fail(&e.to_string()));
-                let mut url = url::Url::parse(&server.admin).unwrap_or_else(|e| fail(&e.to_string()));
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                let mut url =
+                    url::Url::parse(&server.admin).unwrap_or_else(|e| fail(&e.to_string()));
                 url.set_path(&format!("/{name}"));
                 url.to_string()
             }
@@ -164,7 +178,8 @@ impl Target {
             }
             Target::Server(server) => {
                 if let Some(name) = url.rsplit('/').next() {
-                    let _ = connect(&server.admin).batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
+                    let _ = connect(&server.admin)
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
                 }
             }
         }
@@ -177,7 +192,10 @@ fn measure(scenario: &str, url: &str, n: usize) -> (f64, u64) {
         .output()
         .unwrap_or_else(|e| fail(&e.to_string()));
     if !output.status.success() {
-        fail(&format!("{scenario} failed: {}", String::from_utf8_lossy(&output.stderr)));
+        fail(&format!(
+            "{scenario} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     let text = String::from_utf8_lossy(&output.stdout);
     let mut parts = text.split_whitespace();
@@ -197,7 +215,9 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn main() {
@@ -212,16 +232,24 @@ fn main() {
         .split(',')
         .filter_map(|v| v.trim().parse().ok())
         .collect();
-    let runs: usize = arg(&args, "--runs").and_then(|v| v.parse().ok()).unwrap_or(5);
+    let runs: usize = arg(&args, "--runs")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let backends = arg(&args, "--backends").unwrap_or_else(|| "sqlite,postgres".into());
 
     println!("| backend | N | scenario | median | vs baseline | peak RSS |");
     println!("|---|---:|---|---:|---:|---:|");
     for backend in backends.split(',') {
         let target = match backend {
-            "sqlite" => Target::Sqlite(tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string()))),
+            "sqlite" => {
+                Target::Sqlite(tempfile::tempdir().unwrap_or_else(|e| fail(&e.to_string())))
+            }
             "postgres" | "mysql" => {
-                let var = if backend == "postgres" { "POSTGRES" } else { "MYSQL" };
+                let var = if backend == "postgres" {
+                    "POSTGRES"
+                } else {
+                    "MYSQL"
+                };
                 let admin = std::env::var(format!("BENCH_{var}_URL"))
                     .or_else(|_| std::env::var(format!("TEST_{var}_URL")))
                     .unwrap_or_else(|_| fail(&format!("set BENCH_{var}_URL or TEST_{var}_URL")));
@@ -236,7 +264,15 @@ fn main() {
             let migrated = target.fresh(&format!("migrated_{n}"));
             measure("apply", &migrated, n);
             for run in 0..runs {
-                for scenario in ["raw", "apply", "raw_single", "single", "bare", "read", "check"] {
+                for scenario in [
+                    "raw",
+                    "apply",
+                    "raw_single",
+                    "single",
+                    "bare",
+                    "read",
+                    "check",
+                ] {
                     let (url, fresh) = match scenario {
                         "bare" | "read" | "check" => (migrated.clone(), false),
                         _ => (target.fresh(&format!("{scenario}_{n}_{run}")), true),
@@ -251,21 +287,47 @@ fn main() {
                 }
             }
             target.drop_database(&migrated);
-            let mut m = |s: &str| median(times.get_mut(s).map(Vec::as_mut_slice).unwrap_or(&mut []));
-            let (raw, apply, raw_single, single) = (m("raw"), m("apply"), m("raw_single"), m("single"));
+            let mut m =
+                |s: &str| median(times.get_mut(s).map(Vec::as_mut_slice).unwrap_or(&mut []));
+            let (raw, apply, raw_single, single) =
+                (m("raw"), m("apply"), m("raw_single"), m("single"));
             let (bare, read, check) = (m("bare"), m("read"), m("check"));
             let rows = [
-                ("raw SQL, one transaction per migration", raw, String::from("baseline"), "raw"),
-                ("`apply`, cold", apply, format!("{:.3}× raw", apply / raw), "apply"),
-                ("raw SQL, all in one transaction", raw_single, format!("{:.1}× faster than raw per-migration", raw / raw_single), "raw_single"),
+                (
+                    "raw SQL, one transaction per migration",
+                    raw,
+                    String::from("baseline"),
+                    "raw",
+                ),
+                (
+                    "`apply`, cold",
+                    apply,
+                    format!("{:.3}× raw", apply / raw),
+                    "apply",
+                ),
+                (
+                    "raw SQL, all in one transaction",
+                    raw_single,
+                    format!("{:.1}× faster than raw per-migration", raw / raw_single),
+                    "raw_single",
+                ),
                 (
                     "`apply --single-transaction`, cold",
                     single,
-                    format!("{:.1}× faster than `apply`; {:.3}× raw", apply / single, single / raw_single),
+                    format!(
+                        "{:.1}× faster than `apply`; {:.3}× raw",
+                        apply / single,
+                        single / raw_single
+                    ),
                     "single",
                 ),
                 ("connect + SELECT 1", bare, String::from("baseline"), "bare"),
-                ("connect + read all tracking rows (raw)", read, format!("{:.2}× bare", read / bare), "read"),
+                (
+                    "connect + read all tracking rows (raw)",
+                    read,
+                    format!("{:.2}× bare", read / bare),
+                    "read",
+                ),
                 (
                     "connect + `apply`, nothing pending",
                     check,

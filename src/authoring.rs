@@ -50,7 +50,12 @@ fn file_error(path: &Path) -> impl Fn(migrations_file::MigrationsFileError) -> E
 }
 
 /// Appends a new entry with the next version; returns that version.
-pub fn new_migration(path: &Path, description: &str, sql: &[String], down: &[String]) -> Result<i64> {
+pub fn new_migration(
+    path: &Path,
+    description: &str,
+    sql: &[String],
+    down: &[String],
+) -> Result<i64> {
     let source = read(path)?;
     let version = migrations_file::last_version(&source).map_err(file_error(path))? + 1;
     let sql = match sql.is_empty() {
@@ -87,7 +92,8 @@ pub fn import(dir: &Path, path: &Path, dry_run: bool) -> Result<ImportPlan> {
         notices.extend(migration.notices.iter().cloned());
     }
     if !dry_run {
-        let updated = migrations_file::append_entries(&source, &rendered).map_err(file_error(path))?;
+        let updated =
+            migrations_file::append_entries(&source, &rendered).map_err(file_error(path))?;
         write(path, &updated)?;
     }
     Ok(ImportPlan {

@@ -195,7 +195,10 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
             sql,
             down,
             file,
-        } => return new_migration(description, sql, down, file.as_deref(), out_of(g)).map_err(Failure::from),
+        } => {
+            return new_migration(description, sql, down, file.as_deref(), out_of(g))
+                .map_err(Failure::from)
+        }
         Command::Import { dir, dry_run, file } => {
             return import(dir, *dry_run, file.as_deref(), out_of(g)).map_err(Failure::from)
         }
@@ -416,7 +419,11 @@ fn new_migration(
     if out.json {
         print_json(&serde_json::json!({ "version": version, "file": path.display().to_string() }));
     } else if !out.quiet {
-        println!("{GREEN}Added{GREEN:#} migration {version} ({}) to {}", description.trim(), path.display());
+        println!(
+            "{GREEN}Added{GREEN:#} migration {version} ({}) to {}",
+            description.trim(),
+            path.display()
+        );
         if sql.is_empty() {
             println!("Write its SQL in place of the placeholder, then rebuild: cargo run -- apply");
         } else {
@@ -440,7 +447,11 @@ fn import(dir: &Path, dry_run: bool, file: Option<&Path>, out: Output) -> Result
     if dry_run {
         println!("{}", plan.rendered);
         if !out.quiet {
-            eprintln!("dry run: {count} migration(s) would become versions {}..={last} in {}", plan.first_version, path.display());
+            eprintln!(
+                "dry run: {count} migration(s) would become versions {}..={last} in {}",
+                plan.first_version,
+                path.display()
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -15,12 +15,13 @@ mod backup;
 mod connection;
 mod database_url;
 mod dialect;
+mod diesel_source;
 mod error;
 pub mod import;
 mod lock;
 mod migration;
-mod migrator;
 pub mod migrations_file;
+mod migrator;
 pub mod plan;
 mod report;
 mod step;
@@ -34,6 +35,11 @@ pub use backup::backup_sqlite;
 pub use connection::{Access, AnyConnection, MigrationConnection, CONNECT_TIMEOUT};
 pub use database_url::{DatabaseUrl, DEFAULT_DATABASE};
 pub use dialect::Dialect;
+pub use diesel_source::{DieselSource, Irreversible};
+// The diesel crates this library is built on, re-exported so applications
+// use the same versions.
+pub use diesel;
+pub use diesel_migrations;
 pub use error::{Direction, Error, MigrationFailure, Result};
 pub use migration::{checksum, find_invalid, validate, InvalidMigration, Migration, Rule};
 pub use migrator::{

@@ -291,11 +291,19 @@ mod tests {
     fn reference_checksum(statements: &[&str]) -> String {
         let mut hasher = Sha256::new();
         for statement in statements {
-            let joined = statement.split('\n').map(str::trim_end).collect::<Vec<_>>().join("\n");
+            let joined = statement
+                .split('\n')
+                .map(str::trim_end)
+                .collect::<Vec<_>>()
+                .join("\n");
             hasher.update(joined.trim_end_matches('\n').as_bytes());
             hasher.update([0u8]);
         }
-        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     #[test]

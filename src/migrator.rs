@@ -195,7 +195,8 @@ impl Migrator {
     ) -> Option<ApplyReport> {
         let applied = store.load_for_plan(conn).ok()?;
         let plan = plan::plan(self.migrations, &applied, self.plan_options(options));
-        let clean = plan.pending.is_empty() && plan.problems.is_empty() && plan.unverified.is_empty();
+        let clean =
+            plan.pending.is_empty() && plan.problems.is_empty() && plan.unverified.is_empty();
         clean.then(|| self.new_report(&applied, &plan))
     }
 

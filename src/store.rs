@@ -102,7 +102,10 @@ impl<'t> Store<'t> {
     /// Rows of a current-shape table with only what planning needs (version,
     /// checksum, success): the start-up check skips parsing descriptions and
     /// timestamps it would not use.
-    pub fn load_for_plan(&self, conn: &mut dyn MigrationConnection) -> Result<Vec<AppliedMigration>> {
+    pub fn load_for_plan(
+        &self,
+        conn: &mut dyn MigrationConnection,
+    ) -> Result<Vec<AppliedMigration>> {
         self.select(conn, &Shape::Current, true)
     }
 

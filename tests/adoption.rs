@@ -78,7 +78,16 @@ fn compile(migrations_rs: &Path) -> Result<(), String> {
     )
     .unwrap();
     let output = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-        .args(["--edition", "2021", "--crate-type", "lib", "--emit", "metadata", "--crate-name", "check"])
+        .args([
+            "--edition",
+            "2021",
+            "--crate-type",
+            "lib",
+            "--emit",
+            "metadata",
+            "--crate-name",
+            "check",
+        ])
         .arg("--extern")
         .arg(format!("versioned_migrations={}", rlib.display()))
         .arg("-L")
@@ -98,10 +107,15 @@ fn compile(migrations_rs: &Path) -> Result<(), String> {
 fn a_broken_list_fails_to_compile_naming_the_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = copy_of_migrations_rs(dir.path());
-    let text = std::fs::read_to_string(&path).unwrap().replace("version: 5,", "version: 4,");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("version: 5,", "version: 4,");
     std::fs::write(&path, text).unwrap();
     let errors = compile(&path).expect_err("duplicate version 4");
-    assert!(errors.contains("invalid MIGRATIONS: migration 4: version appears twice"), "{errors}");
+    assert!(
+        errors.contains("invalid MIGRATIONS: migration 4: version appears twice"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -120,15 +134,24 @@ fn new_appends_entries_that_compile() {
             "ALTER TABLE users DROP COLUMN bio",
         ],
     ));
-    assert!(out.contains("Added migration 7 (Add a bio to users)"), "{out}");
+    assert!(
+        out.contains("Added migration 7 (Add a bio to users)"),
+        "{out}"
+    );
     assert!(out.contains("Rebuild"), "{out}");
     // Found from a subdirectory too; no SQL given: a placeholder.
     std::fs::create_dir(dir.path().join("sub")).unwrap();
-    let out = ok(&migrate_in(&dir.path().join("sub"), &["new", "Backfill \"quoted\" names"]));
+    let out = ok(&migrate_in(
+        &dir.path().join("sub"),
+        &["new", "Backfill \"quoted\" names"],
+    ));
     assert!(out.contains("Added migration 8"), "{out}");
     let text = std::fs::read_to_string(&path).unwrap();
     let kept = original.trim_end().trim_end_matches("];");
-    assert!(text.starts_with(kept), "everything before the array's end is kept byte for byte");
+    assert!(
+        text.starts_with(kept),
+        "everything before the array's end is kept byte for byte"
+    );
     assert!(text.contains("version: 7,") && text.contains("version: 8,"));
     assert!(text.contains(r#"ALTER TABLE users DROP COLUMN bio"#));
     assert!(text.contains(versioned_migrations::authoring::PLACEHOLDER_SQL));
@@ -157,13 +180,20 @@ const CREATE_NOTES: &str = "-- notes; the first table\n\
     INSERT INTO notes (id, body) VALUES (1, 'semi;colon'), (2, 'it''s; quoted');\n\
     INSERT INTO migrations (version) VALUES (1);\n\
     COMMIT;\n";
-const CREATE_TAGS: &str = "CREATE TABLE tags (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(50) NOT NULL);\n\
+const CREATE_TAGS: &str =
+    "CREATE TABLE tags (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(50) NOT NULL);\n\
     CREATE INDEX idx_tags_name ON tags (name);\n";
 const DROP_TAGS: &str = "DROP TABLE tags;\n";
 
 fn layouts() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     vec![
-        ("flat", vec![("001_create_notes.sql", CREATE_NOTES), ("002_create_tags.sql", CREATE_TAGS)]),
+        (
+            "flat",
+            vec![
+                ("001_create_notes.sql", CREATE_NOTES),
+                ("002_create_tags.sql", CREATE_TAGS),
+            ],
+        ),
         (
             "flyway",
             vec![
@@ -176,7 +206,10 @@ fn layouts() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
             "diesel",
             vec![
                 ("2024-01-01-000001_create_notes/up.sql", CREATE_NOTES),
-                ("2024-01-01-000001_create_notes/down.sql", "DROP TABLE notes;"),
+                (
+                    "2024-01-01-000001_create_notes/down.sql",
+                    "DROP TABLE notes;",
+                ),
                 ("2024-02-01-000002_create_tags/up.sql", CREATE_TAGS),
                 ("2024-02-01-000002_create_tags/down.sql", DROP_TAGS),
             ],
@@ -196,7 +229,10 @@ fn layouts() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
 /// The imported entries as `Migration` values (what compiling them yields).
 fn as_migrations(imported: &[import::ImportedMigration], after: i64) -> &'static [Migration] {
     let leak = |v: &[String]| -> &'static [&'static str] {
-        let strs: Vec<&'static str> = v.iter().map(|s| &*Box::leak(s.clone().into_boxed_str())).collect();
+        let strs: Vec<&'static str> = v
+            .iter()
+            .map(|s| &*Box::leak(s.clone().into_boxed_str()))
+            .collect();
         Box::leak(strs.into_boxed_slice())
     };
     let list: Vec<Migration> = import::renumber(imported, after)
@@ -250,7 +286,13 @@ fn imported_layouts_apply_like_the_files(db: TestDb) {
             "{layout}: tracking insert dropped with a notice: {:?}",
             imported[0].notices
         );
-        assert!(imported[0].up.iter().all(|s| !s.contains("INSERT INTO migrations")), "{layout}");
+        assert!(
+            imported[0]
+                .up
+                .iter()
+                .all(|s| !s.contains("INSERT INTO migrations")),
+            "{layout}"
+        );
         if layout != "flat" {
             assert_eq!(imported[1].down.len(), 1, "{layout}: down read");
         }
@@ -267,10 +309,19 @@ fn imported_layouts_apply_like_the_files(db: TestDb) {
         // … and the imported list through the migrator: the same schema and data.
         let target = TestDb::new(db.backend).expect("third database");
         let list = as_migrations(&imported, 6);
-        let report = Migrator::new(list).apply(&mut target.connect()).unwrap_or_else(|e| panic!("{layout}: {e}"));
-        assert_eq!(report.applied.iter().map(|a| a.version).collect::<Vec<_>>(), [7, 8]);
+        let report = Migrator::new(list)
+            .apply(&mut target.connect())
+            .unwrap_or_else(|e| panic!("{layout}: {e}"));
+        assert_eq!(
+            report.applied.iter().map(|a| a.version).collect::<Vec<_>>(),
+            [7, 8]
+        );
         assert_eq!(schema(&target), schema(&direct), "{layout}: same schema");
-        assert_eq!(target.count("notes WHERE body = 'semi;colon'"), 1, "{layout}");
+        assert_eq!(
+            target.count("notes WHERE body = 'semi;colon'"),
+            1,
+            "{layout}"
+        );
         assert_eq!(target.count("notes"), direct.count("notes"), "{layout}");
     }
 }
@@ -283,21 +334,37 @@ fn import_command_writes_entries_that_compile() {
         let source = dir.path().join("old_migrations");
         write_files(&source, &files);
         let before = std::fs::read_to_string(&path).unwrap();
-        let dry = ok(&migrate_in(dir.path(), &["import", "old_migrations", "--dry-run"]));
-        assert!(dry.contains("version: 7,") && dry.contains("version: 8,"), "{layout}: {dry}");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "{layout}: dry run changes nothing");
+        let dry = ok(&migrate_in(
+            dir.path(),
+            &["import", "old_migrations", "--dry-run"],
+        ));
+        assert!(
+            dry.contains("version: 7,") && dry.contains("version: 8,"),
+            "{layout}: {dry}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            before,
+            "{layout}: dry run changes nothing"
+        );
 
         let output = migrate_in(dir.path(), &["import", "old_migrations"]);
         let out = ok(&output);
         assert!(out.contains("Imported 2 migration(s)"), "{layout}: {out}");
         assert!(out.contains("migrate baseline 8"), "{layout}: {out}");
         let notes = String::from_utf8_lossy(&output.stderr);
-        assert!(notes.contains("migrations"), "{layout}: notices on stderr: {notes}");
+        assert!(
+            notes.contains("migrations"),
+            "{layout}: notices on stderr: {notes}"
+        );
         assert_compiles(&path);
     }
     let dir = tempfile::tempdir().unwrap();
     copy_of_migrations_rs(dir.path());
-    write_files(&dir.path().join("weird"), &[("create_things.sql", "SELECT 1;")]);
+    write_files(
+        &dir.path().join("weird"),
+        &[("create_things.sql", "SELECT 1;")],
+    );
     let refused = migrate_in(dir.path(), &["import", "weird"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("create_things.sql"));
@@ -308,7 +375,9 @@ fn import_command_writes_entries_that_compile() {
 #[cfg(feature = "postgres")]
 #[test]
 fn postgres_function_and_trigger_import() {
-    let Some(db) = TestDb::new(Backend::Postgres) else { return };
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     write_files(
         dir.path(),
@@ -326,7 +395,16 @@ fn postgres_function_and_trigger_import() {
     let imported = import::scan(dir.path()).unwrap();
     assert_eq!(imported[0].up.len(), 5, "{:#?}", imported[0].up);
     let mut conn = db.connect();
-    Migrator::new(as_migrations(&imported, 0)).apply(&mut conn).unwrap();
-    assert_eq!(db.count("accounts WHERE touched IS NOT NULL"), 1, "trigger fired");
-    assert_eq!(db.scalar("SELECT CAST(length(label(7)) AS BIGINT) AS value"), 3);
+    Migrator::new(as_migrations(&imported, 0))
+        .apply(&mut conn)
+        .unwrap();
+    assert_eq!(
+        db.count("accounts WHERE touched IS NOT NULL"),
+        1,
+        "trigger fired"
+    );
+    assert_eq!(
+        db.scalar("SELECT CAST(length(label(7)) AS BIGINT) AS value"),
+        3
+    );
 }
