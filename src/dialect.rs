@@ -42,6 +42,36 @@ impl Dialect {
         }
     }
 
+    /// A string literal that reads back as `text` whatever the server's
+    /// escaping mode: PostgreSQL gets an `E''` string when a backslash is
+    /// present; MySQL escapes backslashes (its default mode reads them as
+    /// escapes, and `NO_BACKSLASH_ESCAPES` is not assumed).
+    pub fn string_literal(self, text: &str) -> String {
+        let quoted = text.replace('\'', "''");
+        match self {
+            Dialect::Sqlite => format!("'{quoted}'"),
+            Dialect::Postgres if text.contains('\\') => {
+                format!("E'{}'", quoted.replace('\\', "\\\\"))
+            }
+            Dialect::Postgres => format!("'{quoted}'"),
+            Dialect::Mysql => format!("'{}'", quoted.replace('\\', "\\\\")),
+        }
+    }
+
+    /// A UTC timestamp literal in the text form diesel writes and reads.
+    pub fn timestamp_literal(self, time: chrono::NaiveDateTime) -> String {
+        format!("'{}'", time.format("%Y-%m-%d %H:%M:%S%.6f"))
+    }
+
+    pub fn bool_literal(self, value: bool) -> &'static str {
+        match (self, value) {
+            (Dialect::Postgres, true) => "TRUE",
+            (Dialect::Postgres, false) => "FALSE",
+            (_, true) => "1",
+            (_, false) => "0",
+        }
+    }
+
     pub fn quote_ident(self, ident: &str) -> String {
         match self {
             Dialect::Mysql => format!("`{ident}`"),

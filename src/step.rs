@@ -140,20 +140,30 @@ pub(crate) fn run(
     let elapsed = started.elapsed();
     let execution_ms = elapsed.as_millis().min(i64::MAX as u128) as i64;
 
-    let settled = match (direction, atomic) {
-        (Direction::Up, true) => store.insert(conn, &row(true, execution_ms)),
-        (Direction::Up, false) => store.mark_done(
-            conn,
-            migration.version,
-            Utc::now().naive_utc(),
-            execution_ms,
-        ),
-        (Direction::Down, _) => store.delete_row(conn, migration.version),
-    };
-    let committed = settled.and_then(|()| match atomic && own_transaction {
-        true => conn.batch_execute("COMMIT"),
-        false => Ok(()),
-    });
+    let committed =
+        match (direction, atomic) {
+            // The row and the COMMIT go in one batch: one round trip, where a
+            // bound INSERT costs a prepare and an execute before the COMMIT.
+            (Direction::Up, true) => {
+                let insert = store.insert_sql(&row(true, execution_ms));
+                match own_transaction {
+                    true => conn.batch_execute(&format!("{insert}; COMMIT")),
+                    false => conn.batch_execute(&insert),
+                }
+            }
+            (Direction::Up, false) => store.mark_done(
+                conn,
+                migration.version,
+                Utc::now().naive_utc(),
+                execution_ms,
+            ),
+            (Direction::Down, _) => store.delete_row(conn, migration.version).and_then(|()| {
+                match atomic && own_transaction {
+                    true => conn.batch_execute("COMMIT"),
+                    false => Ok(()),
+                }
+            }),
+        };
     if let Err(e) = committed {
         if atomic && own_transaction {
             rollback(conn);

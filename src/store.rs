@@ -213,6 +213,24 @@ impl<'t> Store<'t> {
         .map(drop)
     }
 
+    /// The INSERT for a row as literal SQL, so it can share a batch with the
+    /// COMMIT. Every value is an integer, hex, a formatted timestamp, or the
+    /// description quoted by [`Dialect::string_literal`].
+    pub fn insert_sql(&self, row: &NewRow) -> String {
+        let d = self.dialect;
+        format!(
+            "INSERT INTO {} (version, description, checksum, applied_at, execution_ms, success) \
+             VALUES ({}, {}, {}, {}, {}, {})",
+            self.quoted(),
+            row.version,
+            d.string_literal(row.description),
+            d.string_literal(row.checksum),
+            d.timestamp_literal(row.applied_at),
+            row.execution_ms,
+            d.bool_literal(row.success),
+        )
+    }
+
     /// Marks a dirty row done once its non-transactional migration finished.
     pub fn mark_done(
         &self,

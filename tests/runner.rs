@@ -62,7 +62,37 @@ on_all_backends!(
     target_version_limits_apply,
     dry_run_changes_nothing,
     concurrent_runners_apply_each_migration_once,
+    descriptions_with_quotes_and_backslashes_round_trip,
 );
+
+/// The tracking row is written as literal SQL beside the COMMIT: any text
+/// must come back exactly.
+fn descriptions_with_quotes_and_backslashes_round_trip(db: TestDb) {
+    static TRICKY: [Migration; 2] = [
+        m(
+            1,
+            "it's a \\ back\\slash; 'quoted' \"double\" $$ $tag$ \\' é 🚀",
+            &["CREATE TABLE tricky (id INTEGER)"],
+        ),
+        m(
+            2,
+            "ends with a backslash \\",
+            &["CREATE TABLE tricky2 (id INTEGER)"],
+        ),
+    ];
+    let mut conn = db.connect();
+    let migrator = Migrator::new(&TRICKY);
+    migrator.apply(&mut conn).unwrap();
+    let history = migrator.history(&mut conn).unwrap();
+    assert_eq!(history[0].description, TRICKY[0].description);
+    assert_eq!(history[1].description, TRICKY[1].description);
+    assert_eq!(
+        history[0].checksum.as_deref(),
+        Some(TRICKY[0].checksum().as_str())
+    );
+    assert!(migrator.verify(&mut conn).unwrap().problems.is_empty());
+    assert!(migrator.apply(&mut conn).unwrap().applied.is_empty());
+}
 
 fn fresh_apply_then_noop(db: TestDb) {
     let mut conn = db.connect();
