@@ -187,8 +187,9 @@ fn looks_like_scheme(input: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
 }
 
-/// Masks `user:password@` in text the URL parser rejected.
-fn mask_unparsed(raw: &str) -> String {
+/// Masks `user:password@` in URL text without parsing it (for text the
+/// parser rejects, and for templates with `${VAR}` in them).
+pub(crate) fn mask_unparsed(raw: &str) -> String {
     let Some((scheme, rest)) = raw.split_once("://") else {
         return raw.to_string();
     };

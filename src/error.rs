@@ -69,6 +69,13 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("{path} line {line}: {reason}")]
+    InvalidTargets {
+        path: String,
+        line: usize,
+        reason: String,
+    },
+
     #[error("no migrations.rs found in {start} or any directory above it; pass --file PATH")]
     MigrationsFileNotFound { start: String },
 

@@ -17,6 +17,7 @@ mod database_url;
 mod dialect;
 mod diesel_source;
 mod error;
+pub mod fanout;
 pub mod import;
 mod lock;
 mod migration;

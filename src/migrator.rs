@@ -40,7 +40,7 @@ pub struct Silent;
 impl Observer for Silent {}
 
 /// Options for [`Migrator::apply_with`].
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplyOptions {
     /// Apply nothing above this version.
     pub target: Option<i64>,

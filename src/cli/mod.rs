@@ -12,10 +12,13 @@ use chrono::{DateTime, Local, Utc};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod fanout;
+
 use crate::authoring;
 use crate::connection::{Access, AnyConnection};
 use crate::database_url::{DatabaseUrl, DEFAULT_DATABASE};
 use crate::error::Error;
+use crate::fanout::Target;
 use crate::migration::Migration;
 use crate::migrator::{ApplyOptions, Migrator, Observer, RollbackTarget};
 use crate::plan::State;
@@ -48,9 +51,19 @@ struct Cli {
 
 #[derive(Debug, Args)]
 struct GlobalArgs {
-    /// Database to migrate (sqlite://PATH or PATH, postgres://…, mysql://…)
-    #[arg(long, global = true, value_name = "URL")]
-    database_url: Option<String>,
+    /// Database to migrate (sqlite://PATH or PATH, postgres://…, mysql://…);
+    /// repeat to run apply/status/version/verify/check over several
+    #[arg(long, global = true, value_name = "URL", action = clap::ArgAction::Append)]
+    database_url: Vec<String>,
+    /// Run over every database in FILE: one URL a line, `#` comments, ${VAR} from the environment
+    #[arg(long, global = true, value_name = "FILE")]
+    targets: Option<PathBuf>,
+    /// With several databases: how many to work on at once
+    #[arg(long, global = true, value_name = "K", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    parallel: u16,
+    /// With several databases: stop starting new ones after the first failure
+    #[arg(long, global = true)]
+    fail_fast: bool,
     /// Tracking table: a plain identifier, optionally schema-qualified
     #[arg(long, global = true, value_name = "NAME", default_value = DEFAULT_TABLE)]
     table: String,
@@ -207,7 +220,46 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
     let migrator = Migrator::new(migrations)
         .with_table(&g.table)?
         .with_lock_timeout(Duration::from_secs_f64(g.lock_timeout));
-    let url = DatabaseUrl::parse(&resolve_database_url(g.database_url.as_deref()))?;
+    if let Some(targets) = fanout_targets(g)? {
+        let (job, migrator) = match cli.command {
+            Command::Apply {
+                to,
+                dry_run,
+                allow_out_of_order,
+                single_transaction,
+                backup,
+            } => {
+                if backup {
+                    usage_error("--backup works on one SQLite database at a time");
+                }
+                let options = ApplyOptions {
+                    target: to,
+                    dry_run,
+                    single_transaction,
+                };
+                (fanout::Job::Apply(options), migrator.allow_out_of_order(allow_out_of_order))
+            }
+            Command::Status => (fanout::Job::Status, migrator),
+            Command::Version => (fanout::Job::Version, migrator),
+            Command::Verify => (fanout::Job::Verify, migrator),
+            Command::Check => (fanout::Job::Check, migrator),
+            _ => usage_error(
+                "several databases (--targets, repeated --database-url) work with apply, status, version, verify and check",
+            ),
+        };
+        let out = out_of(g);
+        return Ok(fanout::run(
+            job,
+            &migrator,
+            &targets,
+            usize::from(g.parallel),
+            g.fail_fast,
+            out,
+        ));
+    }
+    let url = DatabaseUrl::parse(&resolve_database_url(
+        g.database_url.first().map(String::as_str),
+    ))?;
     let with_url = |error: Error| Failure {
         error,
         url: Some(Box::new(url.clone())),
@@ -493,6 +545,25 @@ fn make_backup(
         );
     }
     Ok(())
+}
+
+/// The databases of a fan-out run: `--targets FILE` plus any `--database-url`,
+/// or several `--database-url`; `None` for a single-database run.
+fn fanout_targets(g: &GlobalArgs) -> Result<Option<Vec<Target>>, Error> {
+    if g.targets.is_none() && g.database_url.len() < 2 {
+        return Ok(None);
+    }
+    let mut targets = match &g.targets {
+        Some(file) => crate::fanout::read_targets_file(file)?,
+        None => Vec::new(),
+    };
+    for url in &g.database_url {
+        targets.push(Target::from_url(url)?);
+    }
+    if targets.is_empty() {
+        usage_error("the targets file names no database");
+    }
+    Ok(Some(targets))
 }
 
 /// `--database-url`, else `$DATABASE_URL`, else `DATABASE_URL` from `./.env`,
