@@ -71,7 +71,9 @@ fn main() {
             }
         };
         let targets: Vec<Target> = (0..databases)
-            .filter_map(|i| Target::from_url(&dir.path().join(format!("db{i}.db")).display().to_string()).ok())
+            .filter_map(|i| {
+                Target::from_url(&dir.path().join(format!("db{i}.db")).display().to_string()).ok()
+            })
             .collect();
         let started = Instant::now();
         let outcomes = run_all(
@@ -85,7 +87,10 @@ fn main() {
             |_, _| {},
         );
         let elapsed = started.elapsed();
-        let failed = outcomes.iter().filter(|o| !matches!(o.result, Some(Ok(_)))).count();
+        let failed = outcomes
+            .iter()
+            .filter(|o| !matches!(o.result, Some(Ok(_))))
+            .count();
         if failed > 0 {
             eprintln!("bench: {failed} database(s) failed");
             std::process::exit(1)
