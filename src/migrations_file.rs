@@ -7,6 +7,7 @@
 //! its `version:` fields while skipping string literals and comments, so SQL
 //! such as `'version: 99'` or a commented-out entry cannot mislead it.
 
+use crate::import::split::block_comment_end;
 use std::fmt::Write as _;
 
 /// Why a `migrations.rs` text could not be read or extended.
@@ -518,29 +519,6 @@ fn lex(source: &str) -> Result<Vec<Token>, MigrationsFileError> {
 
 fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
-}
-
-/// End (exclusive) of a possibly nested `/* */` comment starting at `start`.
-fn block_comment_end(bytes: &[u8], start: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i + 1 < bytes.len() {
-        match (bytes[i], bytes[i + 1]) {
-            (b'/', b'*') => {
-                depth += 1;
-                i += 2;
-            }
-            (b'*', b'/') => {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    None
 }
 
 /// End (exclusive) of a `\`-escaped literal whose body starts at `from`.

@@ -23,8 +23,8 @@ use crate::migration::Migration;
 use crate::migrator::{ApplyOptions, Migrator, Observer, RollbackTarget};
 use crate::plan::State;
 use crate::report::{
-    AppliedReport, ApplyReport, HistoryEntry, RepairReport, RollbackReport, StatusReport,
-    VerifyReport,
+    AppliedReport, ApplyReport, HistoryEntry, PendingMigration, RepairReport, RollbackReport,
+    StatusReport, VerifyReport,
 };
 use crate::table::DEFAULT_TABLE;
 
@@ -628,24 +628,7 @@ impl Output {
                     "{BOLD}Dry run on {url}:{BOLD:#} would apply {} migration(s), changing nothing",
                     report.pending.len()
                 );
-                for m in &report.pending {
-                    let mode = if m.transaction {
-                        ""
-                    } else {
-                        " (no transaction)"
-                    };
-                    println!(
-                        "\n{YELLOW}{:>6}{YELLOW:#}  {}{DIM}{mode}{DIM:#}",
-                        m.version, m.description
-                    );
-                    for (i, sql) in m.sql.iter().enumerate() {
-                        println!(
-                            "{DIM}  -- statement {}{DIM:#}\n{}",
-                            i + 1,
-                            indent(sql.trim(), "  ")
-                        );
-                    }
-                }
+                print_plan(&report.pending, "statement");
             }
             return;
         }
@@ -767,16 +750,7 @@ impl Output {
                 report.pending.len(),
                 report.target_version
             );
-            for m in &report.pending {
-                println!("\n{YELLOW}{:>6}{YELLOW:#}  {}", m.version, m.description);
-                for (i, sql) in m.sql.iter().enumerate() {
-                    println!(
-                        "{DIM}  -- down statement {}{DIM:#}\n{}",
-                        i + 1,
-                        indent(sql.trim(), "  ")
-                    );
-                }
-            }
+            print_plan(&report.pending, "down statement");
             return;
         }
         if report.reverted.is_empty() {
@@ -959,6 +933,28 @@ impl Observer for Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         self.stop_spinner();
+    }
+}
+
+/// A dry run's migrations, each with the statements it would run.
+fn print_plan(pending: &[PendingMigration], label: &str) {
+    for m in pending {
+        let mode = if m.transaction {
+            ""
+        } else {
+            " (no transaction)"
+        };
+        println!(
+            "\n{YELLOW}{:>6}{YELLOW:#}  {}{DIM}{mode}{DIM:#}",
+            m.version, m.description
+        );
+        for (i, sql) in m.sql.iter().enumerate() {
+            println!(
+                "{DIM}  -- {label} {}{DIM:#}\n{}",
+                i + 1,
+                indent(sql.trim(), "  ")
+            );
+        }
     }
 }
 

@@ -275,7 +275,7 @@ fn hash_starts_comment(bytes: &[u8], tokens: &[Token], at: usize) -> bool {
 }
 
 /// End (exclusive) of a `/* */` comment at `start`, counting nested pairs.
-fn block_comment_end(bytes: &[u8], start: usize) -> Option<usize> {
+pub(crate) fn block_comment_end(bytes: &[u8], start: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = start;
     while i + 1 < bytes.len() {
