@@ -164,6 +164,26 @@ impl Dialect {
         }
     }
 
+    /// One query that answers "is every migration of the code applied, with
+    /// the same checksum, and nothing else?" without sending the rows: 1 when
+    /// the row count equals bind 1, no row is dirty, and the MD5 of
+    /// `version:checksum` pairs (comma-joined, by version) equals bind 2 (see
+    /// [`crate::migration::fingerprint`]). PostgreSQL only: SQLite reads rows
+    /// in-process at no transfer cost, and MySQL's GROUP_CONCAT is truncated
+    /// at 1 KiB unless the session is changed first.
+    pub fn fingerprint_query(self, table: &TableName) -> Option<String> {
+        match self {
+            Dialect::Postgres => Some(format!(
+                "SELECT CASE WHEN COUNT(*) = $1 \
+                 AND COALESCE(SUM(CASE WHEN success THEN 0 ELSE 1 END), 0) = 0 \
+                 AND md5(string_agg(CAST(version AS TEXT) || ':' || COALESCE(checksum, ''), ',' ORDER BY version)) = $2 \
+                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS value FROM {}",
+                table.quoted(self)
+            )),
+            Dialect::Sqlite | Dialect::Mysql => None,
+        }
+    }
+
     /// Tries to take the run-wide lock without waiting; yields 1 when taken.
     /// The key covers the database and the tracking table, so runs over other
     /// tables or databases never wait on each other.

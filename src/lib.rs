@@ -33,7 +33,9 @@ mod table;
 pub mod cli;
 
 pub use backup::backup_sqlite;
-pub use connection::{Access, AnyConnection, MigrationConnection, CONNECT_TIMEOUT};
+pub use connection::{
+    Access, AnyConnection, Bind, ColumnRow, MigrationConnection, TrackingRow, CONNECT_TIMEOUT,
+};
 pub use database_url::{DatabaseUrl, DEFAULT_DATABASE};
 pub use dialect::Dialect;
 pub use diesel_source::{DieselSource, Irreversible};
@@ -42,7 +44,9 @@ pub use diesel_source::{DieselSource, Irreversible};
 pub use diesel;
 pub use diesel_migrations;
 pub use error::{Direction, Error, MigrationFailure, Result};
-pub use migration::{checksum, find_invalid, validate, InvalidMigration, Migration, Rule};
+pub use migration::{
+    checksum, find_invalid, fingerprint, validate, InvalidMigration, Migration, Rule,
+};
 pub use migrator::{
     ApplyOptions, Migrator, Observer, RollbackTarget, Silent, DEFAULT_LOCK_TIMEOUT,
 };

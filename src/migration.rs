@@ -84,14 +84,36 @@ pub fn checksum(statements: &[&str]) -> String {
         }
         hasher.update([0u8]);
     }
-    // Hex by table: `format!` per byte was most of the start-up check's CPU.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(64);
-    for byte in hasher.finalize() {
-        hex.push(HEX[usize::from(byte >> 4)] as char);
-        hex.push(HEX[usize::from(byte & 0x0f)] as char);
+    hex(&hasher.finalize())
+}
+
+/// MD5 (hex) of the list's `version:checksum` pairs, comma-joined in
+/// order: what [`crate::Dialect::fingerprint_query`] computes on the server
+/// over the tracking table, so "everything applied, nothing edited" can be
+/// checked without reading the rows.
+pub fn fingerprint(migrations: &[Migration]) -> String {
+    use md5::{Digest as _, Md5};
+    let mut hasher = Md5::new();
+    for (i, m) in migrations.iter().enumerate() {
+        if i > 0 {
+            hasher.update(b",");
+        }
+        hasher.update(m.version.to_string().as_bytes());
+        hasher.update(b":");
+        hasher.update(m.checksum().as_bytes());
     }
-    hex
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    // By table: `format!` per byte was most of the start-up check's CPU.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &byte in bytes {
+        out.push(HEX[usize::from(byte >> 4)] as char);
+        out.push(HEX[usize::from(byte & 0x0f)] as char);
+    }
+    out
 }
 
 /// Checks the rules of a `MIGRATIONS` list and panics with a message naming the

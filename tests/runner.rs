@@ -481,3 +481,36 @@ fn postgres_dollar_quoted_bodies_run_untouched() {
         "function body kept its semicolon"
     );
 }
+
+/// The start-up check's one-query path: the server's fingerprint of the
+/// tracking table equals the code's exactly when nothing is pending or edited.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_fingerprint_matches_the_code() {
+    use versioned_migrations::{Bind, MigrationConnection};
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let mut conn = db.connect();
+    Migrator::new(THREE).apply(&mut conn).unwrap();
+    let sql = versioned_migrations::Dialect::Postgres
+        .fingerprint_query(&versioned_migrations::TableName::default())
+        .unwrap();
+    let check = |conn: &mut versioned_migrations::AnyConnection, list: &[Migration]| {
+        let binds = [
+            Bind::I64(list.len() as i64),
+            Bind::Text(versioned_migrations::fingerprint(list)),
+        ];
+        conn.scalar(&sql, &binds).unwrap()
+    };
+    assert_eq!(check(&mut conn, THREE), Some(1), "up to date");
+    assert_eq!(check(&mut conn, &THREE[..2]), Some(0), "database ahead");
+    static EDITED: [Migration; 3] = [
+        THREE[0],
+        m(2, "Create books", &["CREATE TABLE books (id BIGINT)"]),
+        THREE[2],
+    ];
+    assert_eq!(check(&mut conn, &EDITED), Some(0), "edited");
+    db.exec("UPDATE schema_migrations SET success = FALSE WHERE version = 3");
+    assert_eq!(check(&mut conn, THREE), Some(0), "dirty");
+}
