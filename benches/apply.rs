@@ -132,6 +132,14 @@ fn child(scenario: &str, url: &str, n: usize) {
         }
         "check" => {
             let mut conn = connect(url);
+            if std::env::var_os("BENCH_TRACE").is_some() {
+                let t = Instant::now();
+                let sums: usize = migrations.iter().map(|m| m.checksum().len()).sum();
+                eprintln!("connect {:?}; checksums of the list {:?} ({sums})", started.elapsed(), t.elapsed());
+                let t = Instant::now();
+                let _ = versioned_migrations::fingerprint(migrations);
+                eprintln!("fingerprint (incl. checksums) {:?}", t.elapsed());
+            }
             let report = Migrator::new(migrations)
                 .apply(&mut conn)
                 .unwrap_or_else(|e| fail(&e.to_string()));
