@@ -135,7 +135,11 @@ fn child(scenario: &str, url: &str, n: usize) {
             if std::env::var_os("BENCH_TRACE").is_some() {
                 let t = Instant::now();
                 let sums: usize = migrations.iter().map(|m| m.checksum().len()).sum();
-                eprintln!("connect {:?}; checksums of the list {:?} ({sums})", started.elapsed(), t.elapsed());
+                eprintln!(
+                    "connect {:?}; checksums of the list {:?} ({sums})",
+                    started.elapsed(),
+                    t.elapsed()
+                );
                 let t = Instant::now();
                 let _ = versioned_migrations::fingerprint(migrations);
                 eprintln!("fingerprint (incl. checksums) {:?}", t.elapsed());
