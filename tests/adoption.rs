@@ -8,18 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{Backend, TestDb};
+use common::{migrate_in, Backend, TestDb};
 use versioned_migrations::{import, Migration, MigrationConnection, Migrator};
-
-fn migrate_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run migrate")
-}
 
 #[track_caller]
 fn ok(output: &Output) -> String {

@@ -7,17 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{Backend, TestDb};
-
-fn migrate_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run migrate")
-}
+use common::{migrate_in, Backend, TestDb};
 
 fn migrate(db: &TestDb, args: &[&str]) -> Output {
     let mut all = vec!["--database-url", db.url.as_str()];

@@ -2,17 +2,8 @@
 
 mod common;
 
-use common::{Backend, TestDb};
+use common::{m, Backend, TestDb};
 use versioned_migrations::{ApplyOptions, Error, Migration, Migrator, Problem, Silent, State};
-
-const fn m(version: i64, description: &'static str, sql: &'static [&'static str]) -> Migration {
-    Migration {
-        version,
-        description,
-        sql,
-        ..Migration::DEFAULT
-    }
-}
 
 const THREE: &[Migration] = &[
     m(1, "Create authors", &["CREATE TABLE authors (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(100) NOT NULL)"]),

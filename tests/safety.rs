@@ -8,19 +8,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestDb};
+use common::{m, Backend, TestDb};
 use versioned_migrations::{
     Dialect, Error, Migration, MigrationConnection, Migrator, Observer, Problem, TableName,
 };
-
-const fn m(version: i64, description: &'static str, sql: &'static [&'static str]) -> Migration {
-    Migration {
-        version,
-        description,
-        sql,
-        ..Migration::DEFAULT
-    }
-}
 
 const THREE: &[Migration] = &[
     m(

@@ -6,7 +6,29 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use versioned_migrations::{Access, AnyConnection, DatabaseUrl, MigrationConnection};
+use versioned_migrations::{Access, AnyConnection, DatabaseUrl, Migration, MigrationConnection};
+
+/// A migration literal for test lists.
+pub const fn m(version: i64, description: &'static str, sql: &'static [&'static str]) -> Migration {
+    Migration {
+        version,
+        description,
+        sql,
+        ..Migration::DEFAULT
+    }
+}
+
+/// Runs the real `migrate` binary in `dir`, with no DATABASE_URL and no colour.
+#[cfg(feature = "cli")]
+pub fn migrate_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run migrate")
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
