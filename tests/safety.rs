@@ -285,14 +285,12 @@ fn lock_wait_is_reported_and_bounded(db: TestDb) {
     }
     let migrator = Migrator::new(THREE).with_lock_timeout(Duration::from_millis(800));
     let mut waits = CountWaits::default();
-    let began = Instant::now();
     let err = migrator
         .apply_with(&mut conn, Default::default(), &mut waits)
         .expect_err("lock is held");
     assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
     assert!(err.to_string().contains("--lock-timeout"), "{err}");
     assert_eq!(waits.0, 1, "waiting is reported once");
-    assert!(began.elapsed() >= Duration::from_millis(700), "it waited");
     assert_eq!(db.tracked("schema_migrations").len(), 1, "nothing applied");
     drop(holder);
     let report = migrator
