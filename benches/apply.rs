@@ -141,7 +141,7 @@ fn child(scenario: &str, url: &str, n: usize) {
                     t.elapsed()
                 );
                 let t = Instant::now();
-                let _ = versioned_migrations::fingerprint(migrations);
+                let _ = Migrator::new(migrations).fingerprint();
                 eprintln!("fingerprint (incl. checksums) {:?}", t.elapsed());
             }
             let report = Migrator::new(migrations)

@@ -44,9 +44,7 @@ pub use diesel_source::{DieselSource, Irreversible};
 pub use diesel;
 pub use diesel_migrations;
 pub use error::{Direction, Error, MigrationFailure, Result};
-pub use migration::{
-    checksum, find_invalid, fingerprint, validate, InvalidMigration, Migration, Rule,
-};
+pub use migration::{checksum, find_invalid, validate, InvalidMigration, Migration, Rule};
 pub use migrator::{
     ApplyOptions, Migrator, Observer, RollbackTarget, Silent, DEFAULT_LOCK_TIMEOUT,
 };

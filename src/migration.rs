@@ -87,20 +87,20 @@ pub fn checksum(statements: &[&str]) -> String {
     hex(&hasher.finalize())
 }
 
-/// MD5 (hex) of the list's `version:checksum` pairs, comma-joined in
-/// order: what [`crate::Dialect::fingerprint_query`] computes on the server
-/// over the tracking table, so "everything applied, nothing edited" can be
-/// checked without reading the rows.
-pub fn fingerprint(migrations: &[Migration]) -> String {
+/// MD5 (hex) of the `version:checksum` pairs, comma-joined in order: what
+/// [`crate::Dialect::fingerprint_query`] computes on the server over the
+/// tracking table, so "everything applied, nothing edited" can be checked
+/// without reading the rows. See [`crate::Migrator::fingerprint`].
+pub(crate) fn fingerprint(migrations: &[Migration], checksums: &[String]) -> String {
     use md5::{Digest as _, Md5};
     let mut hasher = Md5::new();
-    for (i, m) in migrations.iter().enumerate() {
+    for (i, (m, checksum)) in migrations.iter().zip(checksums).enumerate() {
         if i > 0 {
             hasher.update(b",");
         }
         hasher.update(m.version.to_string().as_bytes());
         hasher.update(b":");
-        hasher.update(m.checksum().as_bytes());
+        hasher.update(checksum.as_bytes());
     }
     hex(&hasher.finalize())
 }

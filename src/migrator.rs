@@ -1,6 +1,7 @@
 //! The public API: lock, read, plan, execute. The migrator never prints; it
 //! tells an [`Observer`] what happens and returns typed reports.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -88,6 +89,9 @@ pub struct Migrator {
     table: TableName,
     lock_timeout: Duration,
     allow_out_of_order: bool,
+    /// The code's checksums, computed once (hashing thousands of migrations
+    /// shows in the start-up check) and shared by every plan of this migrator.
+    checksums: OnceLock<Vec<String>>,
 }
 
 impl Migrator {
@@ -97,7 +101,31 @@ impl Migrator {
             table: TableName::default(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             allow_out_of_order: false,
+            checksums: OnceLock::new(),
         }
+    }
+
+    /// `checksums()[i]` is `migrations()[i].checksum()`.
+    pub fn checksums(&self) -> &[String] {
+        self.checksums
+            .get_or_init(|| self.migrations.iter().map(Migration::checksum).collect())
+    }
+
+    /// The code's checksum of a migration of this list (which is sorted:
+    /// every mutating command checks the list first).
+    fn checksum_of(&self, version: i64) -> Option<&str> {
+        let index = self
+            .migrations
+            .binary_search_by_key(&version, |m| m.version)
+            .ok()?;
+        Some(self.checksums()[index].as_str())
+    }
+
+    /// What [`Dialect::fingerprint_query`](crate::Dialect::fingerprint_query)
+    /// must find in the tracking table for the database to be exactly up to
+    /// date: the MD5 of the `version:checksum` pairs.
+    pub fn fingerprint(&self) -> String {
+        migration::fingerprint(self.migrations, self.checksums())
     }
 
     /// Uses another tracking table (a plain identifier, optionally
@@ -170,8 +198,8 @@ impl Migrator {
             let mut report = self.new_report(&applied, &plan);
             // Legacy rows carry no checksum: trust the code once, verify from then on.
             for &version in &plan.unverified {
-                if let Some(m) = self.migrations.iter().find(|m| m.version == version) {
-                    store.set_checksum(conn, version, &m.checksum())?;
+                if let Some(checksum) = self.checksum_of(version) {
+                    store.set_checksum(conn, version, checksum)?;
                     report.adopted_checksums.push(version);
                 }
             }
@@ -200,7 +228,7 @@ impl Migrator {
         ) {
             let binds = [
                 Bind::I64(self.migrations.len() as i64),
-                Bind::Text(migration::fingerprint(self.migrations)),
+                Bind::Text(self.fingerprint()),
             ];
             if let Ok(Some(1)) = conn.scalar(&sql, &binds) {
                 return Some(ApplyReport {
@@ -213,7 +241,12 @@ impl Migrator {
             }
         }
         let applied = store.load_for_plan(conn).ok()?;
-        let plan = plan::plan(self.migrations, &applied, self.plan_options(options));
+        let plan = plan::plan(
+            self.migrations,
+            self.checksums(),
+            &applied,
+            self.plan_options(options),
+        );
         let clean =
             plan.pending.is_empty() && plan.problems.is_empty() && plan.unverified.is_empty();
         clean.then(|| self.new_report(&applied, &plan))
@@ -224,7 +257,12 @@ impl Migrator {
         applied: &[AppliedMigration],
         options: ApplyOptions,
     ) -> Result<plan::Plan<'m>> {
-        let plan = plan::plan(self.migrations, applied, self.plan_options(options));
+        let plan = plan::plan(
+            self.migrations,
+            self.checksums(),
+            applied,
+            self.plan_options(options),
+        );
         match plan.problems.is_empty() {
             true => Ok(plan),
             false => Err(Error::Refused {
@@ -281,6 +319,8 @@ impl Migrator {
         for migration in pending {
             let step = Step {
                 migration,
+                // Always found: the list was checked (sorted, unique) first.
+                checksum: self.checksum_of(migration.version).unwrap_or_default(),
                 direction: Direction::Up,
                 outer_transaction: false,
             };
@@ -336,6 +376,8 @@ impl Migrator {
         for migration in &pending {
             let step = Step {
                 migration,
+                // Always found: the list was checked (sorted, unique) first.
+                checksum: self.checksum_of(migration.version).unwrap_or_default(),
                 direction: Direction::Up,
                 outer_transaction: true,
             };
@@ -388,6 +430,7 @@ impl Migrator {
             for migration in range {
                 let step = Step {
                     migration,
+                    checksum: self.checksum_of(migration.version).unwrap_or_default(),
                     direction: Direction::Down,
                     outer_transaction: false,
                 };
@@ -510,12 +553,14 @@ impl Migrator {
         let (table_exists, applied) = self.read(conn)?;
         let plan = plan::plan(
             self.migrations,
+            self.checksums(),
             &applied,
             self.plan_options(ApplyOptions::default()),
         );
         let migrations = plan::states(self.migrations, &applied)
             .into_iter()
-            .map(|(m, state)| {
+            .zip(self.checksums())
+            .map(|((m, state), checksum)| {
                 let row = applied.iter().find(|row| row.version == m.version);
                 MigrationStatus {
                     version: m.version,
@@ -523,7 +568,7 @@ impl Migrator {
                     state,
                     applied_at: row.and_then(|r| r.applied_at),
                     execution_ms: row.map(|r| r.execution_ms),
-                    checksum: m.checksum(),
+                    checksum: checksum.clone(),
                 }
             })
             .collect();
@@ -542,6 +587,7 @@ impl Migrator {
         let (_, applied) = self.read(conn)?;
         let plan = plan::plan(
             self.migrations,
+            self.checksums(),
             &applied,
             self.plan_options(ApplyOptions::default()),
         );
@@ -571,18 +617,20 @@ impl Migrator {
             store.ensure(conn, &shape)?;
             let mut report = RepairReport::default();
             for row in store.load(conn, &shape)? {
-                let code = self.migrations.iter().find(|m| m.version == row.version);
+                let code = self
+                    .migrations
+                    .binary_search_by_key(&row.version, |m| m.version)
+                    .ok()
+                    .map(|i| (&self.migrations[i], self.checksums()[i].as_str()));
                 if !row.success {
                     store.delete_row(conn, row.version).map_err(|e| {
                         Error::database(format!("removing the row of migration {}", row.version), e)
                     })?;
                     report.removed_dirty.push(row.version);
-                } else if let Some(m) = code {
-                    let checksum = m.checksum();
-                    if row.checksum.as_deref() != Some(checksum.as_str())
-                        || row.description != m.description
+                } else if let Some((m, checksum)) = code {
+                    if row.checksum.as_deref() != Some(checksum) || row.description != m.description
                     {
-                        store.accept(conn, m.version, m.description, &checksum)?;
+                        store.accept(conn, m.version, m.description, checksum)?;
                         report.accepted.push(m.version);
                     }
                 } else {
@@ -631,12 +679,11 @@ impl Migrator {
                 Err(BeginError::Other(e)) => return Err(e),
             }
             let now = Utc::now().naive_utc();
-            for m in &adopted {
-                let checksum = m.checksum();
+            for (m, checksum) in adopted.iter().zip(self.checksums()) {
                 let row = NewRow {
                     version: m.version,
                     description: m.description,
-                    checksum: &checksum,
+                    checksum,
                     applied_at: now,
                     execution_ms: 0,
                     success: true,

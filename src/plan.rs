@@ -114,11 +114,14 @@ pub struct PlanOptions {
 
 /// Decides what to apply. Problems are reported for the whole history, not
 /// only below the target: a dirty or edited migration is never ignored.
+/// `checksums[i]` is `migrations[i].checksum()`, computed once by the caller.
 pub fn plan<'m>(
     migrations: &'m [Migration],
+    checksums: &[String],
     applied: &[AppliedMigration],
     options: PlanOptions,
 ) -> Plan<'m> {
+    debug_assert_eq!(migrations.len(), checksums.len());
     let by_version: BTreeMap<i64, &AppliedMigration> =
         applied.iter().map(|row| (row.version, row)).collect();
     let latest_applied = applied.iter().map(|row| row.version).max().unwrap_or(0);
@@ -128,7 +131,7 @@ pub fn plan<'m>(
         problems: Vec::new(),
         unverified: Vec::new(),
     };
-    for migration in migrations {
+    for (migration, code) in migrations.iter().zip(checksums) {
         match by_version.get(&migration.version) {
             Some(row) if !row.success => plan.problems.push(Problem::Dirty {
                 version: row.version,
@@ -138,17 +141,15 @@ pub fn plan<'m>(
                 plan.already_applied += 1;
                 match &row.checksum {
                     None => plan.unverified.push(row.version),
-                    Some(recorded) => {
-                        let code = migration.checksum();
-                        if *recorded != code {
-                            plan.problems.push(Problem::ChecksumMismatch {
-                                version: row.version,
-                                description: migration.description.to_string(),
-                                recorded: recorded.clone(),
-                                code,
-                            });
-                        }
+                    Some(recorded) if recorded != code => {
+                        plan.problems.push(Problem::ChecksumMismatch {
+                            version: row.version,
+                            description: migration.description.to_string(),
+                            recorded: recorded.clone(),
+                            code: code.clone(),
+                        });
                     }
+                    Some(_) => {}
                 }
             }
             None if options.target.is_some_and(|t| migration.version > t) => {}
@@ -235,6 +236,15 @@ mod tests {
             execution_ms: 1,
             success,
         }
+    }
+
+    fn plan<'m>(
+        migrations: &'m [Migration],
+        applied: &[AppliedMigration],
+        options: PlanOptions,
+    ) -> Plan<'m> {
+        let checksums: Vec<String> = migrations.iter().map(Migration::checksum).collect();
+        super::plan(migrations, &checksums, applied, options)
     }
 
     fn versions(plan: &Plan) -> Vec<i64> {

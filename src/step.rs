@@ -23,6 +23,8 @@ pub(crate) enum StepError {
 
 pub(crate) struct Step<'a> {
     pub migration: &'a Migration,
+    /// The migration's checksum, from the migrator's cache.
+    pub checksum: &'a str,
     pub direction: Direction,
     /// Already inside a transaction the caller owns (`--single-transaction`):
     /// no BEGIN/COMMIT here, and on failure the caller rolls back.
@@ -45,6 +47,7 @@ pub(crate) fn run(
 ) -> Result<Option<AppliedReport>, StepError> {
     let Step {
         migration,
+        checksum,
         direction,
         outer_transaction,
     } = step;
@@ -54,7 +57,6 @@ pub(crate) fn run(
         Direction::Down => migration.down,
     };
     let atomic = outer_transaction || (migration.transaction && dialect.transactional_ddl());
-    let checksum = migration.checksum();
     let fail = |index: Option<usize>, dirty: bool, error: &dyn std::fmt::Display| {
         StepError::Failed(Box::new(MigrationFailure {
             version: migration.version,
@@ -71,7 +73,7 @@ pub(crate) fn run(
     let row = |success: bool, execution_ms: i64| NewRow {
         version: migration.version,
         description: migration.description,
-        checksum: &checksum,
+        checksum,
         applied_at: Utc::now().naive_utc(),
         execution_ms,
         success,
@@ -174,6 +176,6 @@ pub(crate) fn run(
         version: migration.version,
         description: migration.description.to_string(),
         execution_ms: elapsed.as_secs_f64() * 1000.0,
-        checksum,
+        checksum: checksum.to_string(),
     }))
 }

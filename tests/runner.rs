@@ -487,10 +487,10 @@ fn postgres_fingerprint_matches_the_code() {
     let sql = versioned_migrations::Dialect::Postgres
         .fingerprint_query(&versioned_migrations::TableName::default())
         .unwrap();
-    let check = |conn: &mut versioned_migrations::AnyConnection, list: &[Migration]| {
+    let check = |conn: &mut versioned_migrations::AnyConnection, list: &'static [Migration]| {
         let binds = [
             Bind::I64(list.len() as i64),
-            Bind::Text(versioned_migrations::fingerprint(list)),
+            Bind::Text(Migrator::new(list).fingerprint()),
         ];
         conn.scalar(&sql, &binds).unwrap()
     };
