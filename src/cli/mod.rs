@@ -200,6 +200,7 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
     if !(g.lock_timeout.is_finite() && g.lock_timeout >= 0.0) {
         usage_error("--lock-timeout must be a number of seconds, 0 or more");
     }
+    let out = out_of(g);
     // Commands that read the code, not the database.
     match &cli.command {
         Command::Show { version } => return show(migrations, *version),
@@ -209,11 +210,11 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
             down,
             file,
         } => {
-            return new_migration(description, sql, down, file.as_deref(), out_of(g))
+            return new_migration(description, sql, down, file.as_deref(), out)
                 .map_err(Failure::from)
         }
         Command::Import { dir, dry_run, file } => {
-            return import(dir, *dry_run, file.as_deref(), out_of(g)).map_err(Failure::from)
+            return import(dir, *dry_run, file.as_deref(), out).map_err(Failure::from)
         }
         _ => {}
     }
@@ -247,7 +248,6 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
                 "several databases (--targets, repeated --database-url) work with apply, status, version, verify and check",
             ),
         };
-        let out = out_of(g);
         return Ok(fanout::run(
             job,
             &migrator,
@@ -281,11 +281,6 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
         | Command::Baseline { .. } => Access::ReadWrite,
     };
     let mut conn = AnyConnection::connect(&url, access).map_err(with_url)?;
-    let out = Output {
-        json: g.json,
-        quiet: g.quiet,
-        verbose: g.verbose,
-    };
     match cli.command {
         Command::Apply {
             to,
