@@ -3,7 +3,43 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+/// Why `new` or `import` could not write `migrations.rs`; nothing is
+/// written in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthoringError {
+    /// The file could not be edited.
+    #[error("cannot use {path}: {source}")]
+    MigrationsFile {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        #[source]
+        source: crate::migrations_file::MigrationsFileError,
+    },
+    /// The directory could not be imported.
+    #[error("{0}")]
+    Import(#[from] crate::import::ImportError),
+    /// Reading or writing failed.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No `migrations.rs` was found.
+    #[error("no migrations.rs found in {start} or any directory above it; pass --file PATH")]
+    MigrationsFileNotFound {
+        /// Where the search started.
+        start: String,
+    },
+}
+
+use AuthoringError as Error;
+type Result<T, E = AuthoringError> = std::result::Result<T, E>;
 use crate::import::{self, ImportedMigration};
 use crate::migrations_file;
 

@@ -1,23 +1,32 @@
-//! `apply`, `status`, `version`, `verify` and `check` over many databases:
-//! one row per database as each finishes, then totals; `--json` gives the
-//! same data as one document.
+//! One row per database as each finishes, then totals; `--json` gives the
+//! same data as one document. A failed row carries the database's own
+//! message, and the full errors follow the table.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anstream::println;
 use serde::Serialize;
+use serde_json::json;
 
-use super::{format_ms, print_json, Output, BOLD, DIM, GREEN, PROBLEMS, RED, YELLOW};
+use super::run::{run_all, Outcome};
+use super::targets::FanoutTarget;
+use crate::cli::commands::PROBLEMS;
+use crate::cli::output::{format_ms, print_json, Out, BOLD, DIM, GREEN, RED, YELLOW};
 use crate::connection::{Access, AnyConnection};
-use crate::error::Result;
-use crate::fanout::{self, Outcome, Target};
-use crate::migrator::{ApplyOptions, Migrator, Silent};
+use crate::error::Error;
+use crate::executor::ApplyOptions;
+use crate::migrator::Migrator;
+use crate::observer::Silent;
+use crate::report::StepReport;
 
 /// The commands that run over many databases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Job {
-    Apply(ApplyOptions),
+    Apply {
+        options: ApplyOptions,
+        allow_out_of_order: bool,
+    },
     Status,
     Version,
     Verify,
@@ -29,25 +38,29 @@ pub(super) enum Job {
 struct Row {
     version_before: i64,
     version: i64,
-    applied: usize,
-    pending: usize,
+    applied: Vec<StepReport>,
+    pending: Vec<i64>,
     problems: usize,
 }
 
-fn run_job(job: Job, migrator: &Migrator, target: &Target) -> Result<Row> {
+fn run_job(job: Job, migrator: &Migrator, target: &FanoutTarget) -> Result<Row, Error> {
     let access = match job {
-        Job::Apply(options) if !options.dry_run => Access::ReadWrite,
+        Job::Apply { options, .. } if !options.dry_run => Access::ReadWrite,
         _ => Access::ReadOnly,
     };
     let mut conn = AnyConnection::connect(&target.url, access)?;
     Ok(match job {
-        Job::Apply(options) => {
+        Job::Apply {
+            options,
+            allow_out_of_order,
+        } => {
+            let migrator = migrator.clone().allow_out_of_order(allow_out_of_order);
             let report = migrator.apply_with(&mut conn, options, &mut Silent)?;
             Row {
                 version_before: report.version_before,
                 version: report.version,
-                applied: report.applied.len(),
-                pending: report.pending.len(),
+                applied: report.applied,
+                pending: report.pending.iter().map(|p| p.version).collect(),
                 problems: 0,
             }
         }
@@ -64,7 +77,7 @@ fn run_job(job: Job, migrator: &Migrator, target: &Target) -> Result<Row> {
             Row {
                 version_before: report.version,
                 version: report.version,
-                pending: report.pending.len(),
+                pending: report.pending,
                 problems: report.problems.len(),
                 ..Row::default()
             }
@@ -74,22 +87,22 @@ fn run_job(job: Job, migrator: &Migrator, target: &Target) -> Result<Row> {
 
 #[derive(Serialize)]
 struct JsonRow<'a> {
-    database: &'a str,
+    database: serde_json::Value,
     ok: bool,
     skipped: bool,
     #[serde(flatten)]
     row: Option<&'a Row>,
     elapsed_ms: f64,
-    error: Option<&'a str>,
+    error: Option<serde_json::Value>,
 }
 
 pub(super) fn run(
     job: Job,
     migrator: &Migrator,
-    targets: &[Target],
+    targets: &[FanoutTarget],
     parallel: usize,
     fail_fast: bool,
-    out: Output,
+    out: Out,
 ) -> ExitCode {
     let started = Instant::now();
     if out.human() {
@@ -106,7 +119,7 @@ pub(super) fn run(
         .max()
         .unwrap_or(0)
         .min(70);
-    let outcomes = fanout::run_all(
+    let outcomes = run_all(
         targets,
         parallel,
         fail_fast,
@@ -118,62 +131,66 @@ pub(super) fn run(
         },
     );
     let elapsed = started.elapsed();
-    let failed = outcomes
+    let failed: Vec<&Outcome<Row>> = outcomes
         .iter()
         .filter(|o| matches!(o.result, Some(Err(_))))
-        .count();
+        .collect();
     let skipped = outcomes.iter().filter(|o| o.result.is_none()).count();
     let rows: Vec<&Row> = outcomes
         .iter()
         .filter_map(|o| o.result.as_ref()?.as_ref().ok())
         .collect();
-    let applied: usize = rows.iter().map(|r| r.applied).sum();
+    let applied: usize = rows.iter().map(|r| r.applied.len()).sum();
     let with_problems = rows.iter().filter(|r| r.problems > 0).count();
     let not_ready = rows
         .iter()
-        .filter(|r| r.problems > 0 || r.pending > 0)
+        .filter(|r| r.problems > 0 || !r.pending.is_empty())
         .count();
 
     if out.json {
         let json_rows: Vec<JsonRow> = outcomes
             .iter()
-            .map(|o| JsonRow {
-                database: &targets[o.index].label,
-                ok: matches!(o.result, Some(Ok(_))),
-                skipped: o.result.is_none(),
-                row: o.result.as_ref().and_then(|r| r.as_ref().ok()),
-                elapsed_ms: o.elapsed.as_secs_f64() * 1000.0,
-                error: o
-                    .result
-                    .as_ref()
-                    .and_then(|r| r.as_ref().err())
-                    .map(String::as_str),
+            .map(|o| {
+                let target = &targets[o.index];
+                JsonRow {
+                    database: json!({ "url": target.label, "source": { "kind": "fanout", "path": target.origin } }),
+                    ok: matches!(o.result, Some(Ok(_))),
+                    skipped: o.result.is_none(),
+                    row: o.result.as_ref().and_then(|r| r.as_ref().ok()),
+                    elapsed_ms: o.elapsed.as_secs_f64() * 1000.0,
+                    error: o
+                        .result
+                        .as_ref()
+                        .and_then(|r| r.as_ref().err())
+                        .map(|message| json!({ "kind": "target_failed", "message": message })),
+                }
             })
             .collect();
-        print_json(&serde_json::json!({
+        print_json(&json!({
             "targets": json_rows,
             "totals": {
                 "databases": targets.len(),
                 "ok": rows.len(),
-                "failed": failed,
+                "failed": failed.len(),
                 "skipped": skipped,
-                "applied": applied,
+                "migrations_applied": applied,
                 "with_problems": with_problems,
                 "elapsed_ms": elapsed.as_secs_f64() * 1000.0,
             },
         }));
-    } else if !out.quiet || failed > 0 {
-        let style = if failed > 0 { RED } else { GREEN };
+    } else if !out.quiet || !failed.is_empty() {
+        let style = if failed.is_empty() { GREEN } else { RED };
         let mut summary = format!(
-            "{} database(s): {} ok, {failed} failed",
+            "{} database(s): {} ok, {} failed",
             targets.len(),
-            rows.len()
+            rows.len(),
+            failed.len()
         );
         if skipped > 0 {
             summary.push_str(&format!(", {skipped} skipped (--fail-fast)"));
         }
         match job {
-            Job::Apply(_) => summary.push_str(&format!("; {applied} migration(s) applied")),
+            Job::Apply { .. } => summary.push_str(&format!("; {applied} migration(s) applied")),
             Job::Verify => summary.push_str(&format!("; {with_problems} with problems")),
             Job::Check | Job::Status => {
                 summary.push_str(&format!("; {not_ready} not up to date or with problems"))
@@ -184,10 +201,17 @@ pub(super) fn run(
             "{style}{summary}{style:#} in {}",
             format_ms(elapsed.as_secs_f64() * 1000.0)
         );
+        for outcome in &failed {
+            if let Some(Err(error)) = &outcome.result {
+                println!("\n{RED}{}{RED:#}:\n{}", targets[outcome.index].label, error);
+            }
+        }
     }
-    if failed > 0 || skipped > 0 {
+    if !failed.is_empty() || skipped > 0 {
         ExitCode::from(1)
-    } else if (job == Job::Verify && with_problems > 0) || (job == Job::Check && not_ready > 0) {
+    } else if (job == Job::Verify && with_problems > 0)
+        || (matches!(job, Job::Check | Job::Status) && not_ready > 0)
+    {
         ExitCode::from(PROBLEMS)
     } else {
         ExitCode::SUCCESS
@@ -207,27 +231,33 @@ fn line(job: Job, label: &str, width: usize, outcome: &Outcome<Row>) -> String {
         ),
         Some(Ok(row)) => {
             let detail = match job {
-                Job::Apply(options) if options.dry_run => {
-                    format!("version {}, {} would be applied", row.version, row.pending)
-                }
-                Job::Apply(_) => format!(
-                    "{} → {}  {} applied",
-                    row.version_before, row.version, row.applied
-                ),
-                Job::Version => format!("version {}", row.version),
-                Job::Status | Job::Verify | Job::Check => {
+                Job::Apply { options, .. } if options.dry_run => {
                     format!(
-                        "version {}, {} pending, {} problem(s)",
-                        row.version, row.pending, row.problems
+                        "version {}, {} would be applied",
+                        row.version,
+                        row.pending.len()
                     )
                 }
+                Job::Apply { .. } => format!(
+                    "{} → {}  {} applied",
+                    row.version_before,
+                    row.version,
+                    row.applied.len()
+                ),
+                Job::Version => format!("version {}", row.version),
+                Job::Status | Job::Verify | Job::Check => format!(
+                    "version {}, {} pending, {} problem(s)",
+                    row.version,
+                    row.pending.len(),
+                    row.problems
+                ),
             };
-            let (mark, style) = match (job, row.problems, row.pending) {
-                (Job::Verify, 0, _) | (Job::Apply(_) | Job::Version, _, _) | (_, 0, 0) => {
-                    ("✓", GREEN)
-                }
-                _ => ("!", YELLOW),
+            let ok = match job {
+                Job::Apply { .. } | Job::Version => true,
+                Job::Verify => row.problems == 0,
+                Job::Status | Job::Check => row.problems == 0 && row.pending.is_empty(),
             };
+            let (mark, style) = if ok { ("✓", GREEN) } else { ("!", YELLOW) };
             format!(
                 "  {style}{mark}{style:#} {}  {detail}  {DIM}({time}){DIM:#}",
                 pad(label)
@@ -236,11 +266,25 @@ fn line(job: Job, label: &str, width: usize, outcome: &Outcome<Row>) -> String {
     }
 }
 
-/// The first line of an error, cut to a readable length.
+/// The heading of an error with the database's own message beside it, cut
+/// to a readable length: `migration 3 (…) statement 1 failed: relation "tags" already exists`.
 fn short(error: &str) -> String {
-    let first = error.lines().next().unwrap_or_default();
-    match first.char_indices().nth(140) {
-        Some((cut, _)) => format!("{}…", &first[..cut]),
-        None => first.to_string(),
+    let mut lines = error.lines();
+    let first = lines
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(':')
+        .to_string();
+    let said = error
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("database said: "))
+        .map(str::to_string);
+    let text = match said {
+        Some(said) => format!("{first}: {said}"),
+        None => first,
+    };
+    match text.char_indices().nth(160) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
     }
 }
