@@ -51,16 +51,6 @@ pub enum Error {
     #[error("{}", refused_message(.problems))]
     Refused { problems: Vec<Problem> },
 
-    #[error("cannot use {path}: {source}")]
-    MigrationsFile {
-        path: String,
-        #[source]
-        source: crate::migrations_file::MigrationsFileError,
-    },
-
-    #[error("{0}")]
-    Import(#[from] crate::import::ImportError),
-
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -75,9 +65,6 @@ pub enum Error {
         line: usize,
         reason: String,
     },
-
-    #[error("no migrations.rs found in {start} or any directory above it; pass --file PATH")]
-    MigrationsFileNotFound { start: String },
 
     #[error("backups are made for SQLite files only; back up {backend} with its own tools (pg_dump, mysqldump)")]
     BackupUnsupported { backend: &'static str },

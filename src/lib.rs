@@ -10,6 +10,7 @@
 //! half-applied migration visible. Concurrent runs apply each migration once.
 //! Edited or unknown migrations are refused.
 
+#[cfg(feature = "cli")]
 pub mod authoring;
 mod backup;
 mod connection;
@@ -18,10 +19,8 @@ mod dialect;
 mod diesel_source;
 mod error;
 pub mod fanout;
-pub mod import;
 mod lock;
 mod migration;
-pub mod migrations_file;
 mod migrator;
 pub mod plan;
 mod report;
@@ -44,7 +43,9 @@ pub use diesel_source::{DieselSource, Irreversible};
 pub use diesel;
 pub use diesel_migrations;
 pub use error::{Direction, Error, MigrationFailure, Result};
-pub use migration::{checksum, find_invalid, validate, InvalidMigration, Migration, Rule};
+pub use migration::{
+    checksum, find_invalid, validate, InvalidMigration, Migration, Rule, PLACEHOLDER_SQL,
+};
 pub use migrator::{
     ApplyOptions, Migrator, Observer, RollbackTarget, Silent, DEFAULT_LOCK_TIMEOUT,
 };

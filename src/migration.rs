@@ -3,6 +3,11 @@
 
 use sha2::{Digest, Sha256};
 
+/// The SQL `migrate new` writes when none is given: valid everywhere, and
+/// plainly a placeholder, so a migration still holding it can be refused
+/// before it runs.
+pub const PLACEHOLDER_SQL: &str = "SELECT 1 -- TODO: replace with this migration's SQL";
+
 /// One schema migration, declared in code.
 ///
 /// ```

@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 mod fanout;
 
-use crate::authoring;
+use crate::authoring::{self, AuthoringError};
 use crate::connection::{Access, AnyConnection};
 use crate::database_url::{DatabaseUrl, DEFAULT_DATABASE};
 use crate::error::Error;
@@ -184,14 +184,26 @@ pub fn main(migrations: &'static [Migration]) -> ExitCode {
 }
 
 struct Failure {
-    error: Error,
+    error: Box<dyn std::error::Error>,
     /// Known once the URL parsed; used to scrub its password from messages.
     url: Option<Box<DatabaseUrl>>,
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Failure { error, url: None }
+        Failure {
+            error: Box::new(error),
+            url: None,
+        }
+    }
+}
+
+impl From<AuthoringError> for Failure {
+    fn from(error: AuthoringError) -> Self {
+        Failure {
+            error: Box::new(error),
+            url: None,
+        }
     }
 }
 
@@ -214,7 +226,7 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
                 .map_err(Failure::from)
         }
         Command::Import { dir, dry_run, file } => {
-            return import(dir, *dry_run, file.as_deref(), out).map_err(Failure::from)
+            return import(dir, *dry_run, file.as_deref(), &g.table, out).map_err(Failure::from)
         }
         _ => {}
     }
@@ -261,7 +273,7 @@ fn run(cli: &Cli, migrations: &'static [Migration]) -> Result<ExitCode, Failure>
         g.database_url.first().map(String::as_str),
     ))?;
     let with_url = |error: Error| Failure {
-        error,
+        error: Box::new(error),
         url: Some(Box::new(url.clone())),
     };
     let access = match cli.command {
@@ -436,13 +448,13 @@ fn out_of(g: &GlobalArgs) -> Output {
     }
 }
 
-fn migrations_path(file: Option<&Path>) -> Result<PathBuf, Error> {
+fn migrations_path(file: Option<&Path>) -> Result<PathBuf, AuthoringError> {
     match file {
         Some(path) => Ok(path.to_path_buf()),
         None => {
-            let here = std::env::current_dir().map_err(|source| Error::Io {
+            let here = std::env::current_dir().map_err(|source| AuthoringError::Io {
                 action: "read the current directory",
-                path: String::from("."),
+                path: PathBuf::from("."),
                 source,
             })?;
             authoring::find_migrations_file(&here)
@@ -457,7 +469,7 @@ fn new_migration(
     down: &[String],
     file: Option<&Path>,
     out: Output,
-) -> Result<ExitCode, Error> {
+) -> Result<ExitCode, AuthoringError> {
     if description.trim().is_empty() {
         usage_error("the description must not be empty");
     }
@@ -481,9 +493,15 @@ fn new_migration(
 }
 
 /// `migrate import DIR`.
-fn import(dir: &Path, dry_run: bool, file: Option<&Path>, out: Output) -> Result<ExitCode, Error> {
+fn import(
+    dir: &Path,
+    dry_run: bool,
+    file: Option<&Path>,
+    table: &str,
+    out: Output,
+) -> Result<ExitCode, AuthoringError> {
     let path = migrations_path(file)?;
-    let plan = authoring::import(dir, &path, dry_run)?;
+    let plan = authoring::import(dir, &path, table, dry_run)?;
     let count = plan.migrations.len();
     let last = plan.first_version + count as i64 - 1;
     if !out.quiet {

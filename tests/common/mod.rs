@@ -6,6 +6,9 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+#[cfg(feature = "cli")]
+pub mod library;
+
 use versioned_migrations::{Access, AnyConnection, DatabaseUrl, Migration, MigrationConnection};
 
 /// A migration literal for test lists.
@@ -16,6 +19,35 @@ pub const fn m(version: i64, description: &'static str, sql: &'static [&'static 
         sql,
         ..Migration::DEFAULT
     }
+}
+
+/// Imported migrations as the `Migration` values compiling their entries
+/// gives, numbered after `after`.
+#[cfg(feature = "cli")]
+pub fn imported_list(
+    imported: &[versioned_migrations::authoring::import::ImportedMigration],
+    after: i64,
+) -> &'static [Migration] {
+    let leak = |v: &[String]| -> &'static [&'static str] {
+        let strs: Vec<&'static str> = v
+            .iter()
+            .map(|s| &*Box::leak(s.clone().into_boxed_str()))
+            .collect();
+        Box::leak(strs.into_boxed_slice())
+    };
+    let list: Vec<Migration> = versioned_migrations::authoring::import::renumber(imported, after)
+        .into_iter()
+        .map(|(version, m)| {
+            let mut migration = Migration::DEFAULT;
+            migration.version = version;
+            migration.description = Box::leak(m.description.clone().into_boxed_str());
+            migration.sql = leak(&m.up);
+            migration.down = leak(&m.down);
+            migration.transaction = m.transaction;
+            migration
+        })
+        .collect();
+    Box::leak(list.into_boxed_slice())
 }
 
 /// Runs the real `migrate` binary in `dir`, with no DATABASE_URL and no colour.
