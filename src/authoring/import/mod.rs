@@ -99,8 +99,9 @@ pub enum ImportError {
     )]
     AmbiguousOrder { first: String, second: String },
     /// Statements that would break the runner's own bookkeeping.
-    #[error("{}", touches_message(.table, .statements))]
+    #[error("{}", touches_message(.dir, .table, .statements))]
     TouchesTrackingTable {
+        dir: PathBuf,
         table: String,
         statements: Vec<String>,
     },
@@ -108,7 +109,7 @@ pub enum ImportError {
     NoMigrations { dir: PathBuf, skipped: Vec<String> },
 }
 
-fn touches_message(table: &str, statements: &[String]) -> String {
+fn touches_message(dir: &Path, table: &str, statements: &[String]) -> String {
     let example = match table.eq_ignore_ascii_case("app_migrations") {
         true => "app_schema_migrations",
         false => "app_migrations",
@@ -124,9 +125,10 @@ fn touches_message(table: &str, statements: &[String]) -> String {
     }
     text.push_str(&format!(
         "\nkeep the migrations' own {table} and give migrate's tracking table another name: \
-         import again with `migrate --table {example} import DIR`, then use that name wherever these \
+         import again with `migrate --table {example} import {dir}`, then use that name wherever these \
          migrations run: `--table {example}` on every migrate command, and \
-         `Migrator::new(MIGRATIONS).with_table(\"{example}\")` in the application"
+         `Migrator::new(MIGRATIONS).with_table(\"{example}\")` in the application",
+        dir = dir.display()
     ));
     text
 }
@@ -185,6 +187,7 @@ pub fn scan(dir: &Path, tracking_table: &str) -> Result<Scanned, ImportError> {
     let conflicts: Vec<String> = found.iter().flat_map(|f| f.conflicts.clone()).collect();
     if !conflicts.is_empty() {
         return Err(ImportError::TouchesTrackingTable {
+            dir: dir.to_path_buf(),
             table: tracking_table.to_string(),
             statements: conflicts,
         });
@@ -196,7 +199,7 @@ pub fn scan(dir: &Path, tracking_table: &str) -> Result<Scanned, ImportError> {
         });
     }
     let mut notices = vec![format!(
-        "{} {layout} migration(s), in the order {}",
+        "{} {layout} migration(s), ordered {}",
         found.len(),
         order::rule(layout)
     )];

@@ -61,7 +61,7 @@ fn flat_layout_sorted_by_name() {
     ]);
     assert_eq!(
         scanned.notices,
-        ["3 file migration(s), in the order by file name"]
+        ["3 file migration(s), ordered by file name"]
     );
     let found = scanned.migrations;
     let versions: Vec<&str> = found.iter().map(|m| m.source_version.as_str()).collect();
@@ -325,7 +325,7 @@ fn statements_on_the_tracking_table_stop_the_import() {
         err.starts_with("nothing imported: 2 statement(s) create, change or write a table named schema_migrations")
             && err.contains("\n  2024-01-02-120000_b/up.sql: `DROP TABLE IF EXISTS schema_migrations`")
             && err.contains("\n  2024-01-02-120000_b/down.sql: `DELETE FROM schema_migrations`")
-            && err.contains("`migrate --table app_migrations import DIR`")
+            && err.contains("`migrate --table app_migrations import ")
             && err.contains("with_table(\"app_migrations\")"),
         "{err}"
     );
