@@ -43,16 +43,9 @@ mod transaction;
 mod validate;
 
 #[cfg(feature = "cli")]
-#[allow(missing_docs)]
 pub mod authoring;
 #[cfg(feature = "cli")]
 pub mod cli;
-#[cfg(feature = "cli")]
-#[allow(missing_docs)]
-pub mod import;
-#[cfg(feature = "cli")]
-#[allow(missing_docs)]
-pub mod migrations_file;
 
 pub use backup::backup_sqlite;
 pub use checksum::checksum;

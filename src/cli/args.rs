@@ -240,6 +240,10 @@ pub(crate) enum Command {
         /// The migrations file (default: migrations.rs here or in a parent directory)
         #[arg(long, value_name = "PATH")]
         file: Option<PathBuf>,
+        /// The tracking table the application will use (an imported statement
+        /// touching a table of that name stops the import) [default: schema_migrations]
+        #[arg(long, value_name = "NAME")]
+        table: Option<String>,
     },
     /// Print a shell completion script
     #[command(after_help = "Example: migrate completions bash > /etc/bash_completion.d/migrate")]

@@ -49,40 +49,55 @@ impl CliError {
     }
 }
 
-/// A failed command: the error, and the database it concerned.
+/// A failed command: the error, and the database it concerned (boxed:
+/// it travels up every command's `Result`).
 #[derive(Debug)]
-pub(crate) struct Failure {
-    pub error: CliError,
-    pub target: Option<Target>,
+pub(crate) struct Failure(Box<Failed>);
+
+#[derive(Debug)]
+struct Failed {
+    error: CliError,
+    target: Option<Target>,
 }
 
 impl<E: Into<CliError>> From<E> for Failure {
     fn from(error: E) -> Self {
-        Failure {
+        Failure(Box::new(Failed {
             error: error.into(),
             target: None,
-        }
+        }))
     }
 }
 
 impl Failure {
+    /// A library error about `target`.
     pub(crate) fn on(target: &Target) -> impl Fn(Error) -> Failure + '_ {
-        move |error| Failure {
-            error: CliError::Library(error),
-            target: Some(target.clone()),
-        }
+        move |error| Failure::about(CliError::Library(error), target)
     }
 
-    fn redact(&self, text: &str) -> String {
+    pub(crate) fn about(error: CliError, target: &Target) -> Failure {
+        Failure(Box::new(Failed {
+            error,
+            target: Some(target.clone()),
+        }))
+    }
+
+    /// Prints the failure and gives the exit code (1).
+    pub(crate) fn report(self, run: &Invocation, out: Out) -> ExitCode {
+        self.0.report(run, out)
+    }
+}
+
+impl Failed {
+    fn redact_text(&self, text: &str) -> String {
         match &self.target {
             Some(target) => target.url.redact(text),
             None => text.to_string(),
         }
     }
 
-    /// Prints the failure and gives the exit code (1).
-    pub(crate) fn report(self, run: &Invocation, out: Out) -> ExitCode {
-        let message = self.redact(&self.error.to_string());
+    fn report(&self, run: &Invocation, out: Out) -> ExitCode {
+        let message = self.redact_text(&self.error.to_string());
         let advice: Vec<String> = match &self.error {
             CliError::Library(e) => hints::for_error(e, run),
             _ => Vec::new(),
@@ -108,10 +123,10 @@ impl Failure {
             }
             eprintln!("{RED}error:{RED:#} {message}");
             for line in advice.iter().filter(|a| !a.is_empty()) {
-                eprintln!("{YELLOW}hint:{YELLOW:#} {}", self.redact(line));
+                eprintln!("{YELLOW}hint:{YELLOW:#} {}", self.redact_text(line));
             }
         }
-        match self.error {
+        match &self.error {
             CliError::Usage(_) => ExitCode::from(2),
             _ => ExitCode::from(1),
         }
@@ -126,7 +141,7 @@ impl Failure {
             error["stage"] = json!(failure.stage);
             error["statement_index"] = json!(failure.statement_index);
             error["statement"] = json!(failure.statement);
-            error["database_message"] = json!(self.redact(&failure.database_message));
+            error["database_message"] = json!(self.redact_text(&failure.database_message));
             error["dirty"] = json!(failure.dirty);
             let key = match failure.direction {
                 Direction::Up => "applied",

@@ -130,7 +130,7 @@ fn pending(step: &RollbackStep) -> PendingMigration {
         description: step.description.clone(),
         transaction: step.transaction,
         sql: step.statements.clone(),
-        from_database: step.from_database(),
+        from_database: step.is_from_database(),
         blocker: step.blocker.as_ref().map(ToString::to_string),
     }
 }
@@ -146,6 +146,6 @@ fn down_work<'s>(step: &'s RollbackStep, checksum: Option<&'s str>) -> Work<'s> 
         checksum,
         down: Vec::new(),
         transaction: step.transaction,
-        from_database: step.from_database(),
+        from_database: step.is_from_database(),
     }
 }

@@ -31,7 +31,7 @@ pub(crate) struct RollbackStep {
 }
 
 impl RollbackStep {
-    pub(crate) fn from_database(&self) -> bool {
+    pub(crate) fn is_from_database(&self) -> bool {
         self.migration.is_none()
     }
 }

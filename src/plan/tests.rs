@@ -273,7 +273,7 @@ fn rollback_of_a_version_the_code_lacks_uses_its_recorded_down() {
         rows[2].down = None;
         let plan = plan_rollback(code, &rows, RollbackTarget::Steps(1));
         assert!(plan.refusal().is_none());
-        assert!(plan.steps[0].from_database());
+        assert!(plan.steps[0].is_from_database());
         assert_eq!(plan.steps[0].statements, ["drop d (recorded)"]);
         let older = plan_rollback(code, &rows, RollbackTarget::Steps(2));
         assert_eq!(

@@ -16,6 +16,8 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use versioned_migrations::{Access, AnyConnection, DatabaseUrl, Migration, Migrator};
 
 pub mod children;
+#[cfg(feature = "cli")]
+pub mod library;
 
 /// A migration literal for test lists.
 pub const fn m(version: i64, description: &'static str, sql: &'static [&'static str]) -> Migration {
@@ -47,6 +49,35 @@ pub fn leak(text: String) -> &'static str {
 
 /// A list built at run time, as a `&'static` slice.
 pub fn leak_list(list: Vec<Migration>) -> &'static [Migration] {
+    Box::leak(list.into_boxed_slice())
+}
+
+/// Imported migrations as the `Migration` values compiling their entries
+/// gives, numbered after `after`.
+#[cfg(feature = "cli")]
+pub fn imported_list(
+    imported: &[versioned_migrations::authoring::import::ImportedMigration],
+    after: i64,
+) -> &'static [Migration] {
+    let leak = |v: &[String]| -> &'static [&'static str] {
+        let strs: Vec<&'static str> = v
+            .iter()
+            .map(|s| &*Box::leak(s.clone().into_boxed_str()))
+            .collect();
+        Box::leak(strs.into_boxed_slice())
+    };
+    let list: Vec<Migration> = versioned_migrations::authoring::import::renumber(imported, after)
+        .into_iter()
+        .map(|(version, m)| {
+            let mut migration = Migration::DEFAULT;
+            migration.version = version;
+            migration.description = Box::leak(m.description.clone().into_boxed_str());
+            migration.sql = leak(&m.up);
+            migration.down = leak(&m.down);
+            migration.transaction = m.transaction;
+            migration
+        })
+        .collect();
     Box::leak(list.into_boxed_slice())
 }
 
@@ -276,6 +307,28 @@ struct IntegerRow {
 struct TextRow {
     #[diesel(sql_type = Nullable<Text>)]
     value: Option<String>,
+}
+
+/// A row of two text columns named `name` and `data_type`.
+#[derive(QueryableByName)]
+pub struct Pair {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub data_type: String,
+}
+
+/// The `name` / `data_type` rows of `sql` (catalog queries in schema checks).
+pub fn pairs(conn: &mut AnyConnection, sql: &str) -> QueryResult<Vec<Pair>> {
+    let query = diesel::sql_query(sql);
+    match conn {
+        AnyConnection::Sqlite(c) => query.load(c),
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => query.load(c),
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => query.load(c),
+        _ => unreachable!("a backend this build lacks"),
+    }
 }
 
 /// The column `value` of the first row of `sql`, as an integer.

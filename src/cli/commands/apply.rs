@@ -211,10 +211,10 @@ pub(super) fn rollback(
         if out.human() {
             print_rollback(target, &report);
         }
-        return Err(Failure {
-            error: CliError::Library(Error::Refused(refusal.clone())),
-            target: Some(target.clone()),
-        });
+        return Err(Failure::about(
+            CliError::Library(Error::Refused(refusal.clone())),
+            target,
+        ));
     }
     if out.json {
         print_json(&document(&report, Some(target)));

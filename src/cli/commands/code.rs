@@ -19,6 +19,7 @@ pub(super) fn run(
     run: &Invocation,
     migrations: &'static [Migration],
     command: &Command,
+    table_before: Option<&str>,
     out: Out,
 ) -> Result<ExitCode, Failure> {
     match command {
@@ -29,7 +30,18 @@ pub(super) fn run(
             down,
             file,
         } => new_migration(run, description, sql, down, file.as_deref(), out),
-        Command::Import { dir, dry_run, file } => import(run, dir, *dry_run, file.as_deref(), out),
+        Command::Import {
+            dir,
+            dry_run,
+            file,
+            table,
+        } => {
+            let table = table
+                .as_deref()
+                .or(table_before)
+                .unwrap_or(crate::DEFAULT_TABLE);
+            import(run, dir, *dry_run, file.as_deref(), table, out)
+        }
         Command::Completions { shell } => {
             let mut command = clap_command(run);
             let name = command.get_name().to_string();
@@ -167,10 +179,11 @@ fn import(
     dir: &Path,
     dry_run: bool,
     file: Option<&Path>,
+    table: &str,
     out: Out,
 ) -> Result<ExitCode, Failure> {
     let path = migrations_path(file)?;
-    let plan = authoring::import(dir, &path, dry_run)?;
+    let plan = authoring::import(dir, &path, table, dry_run)?;
     let count = plan.migrations.len();
     let last = plan.first_version + count as i64 - 1;
     if out.json {

@@ -30,7 +30,13 @@ pub(crate) fn run(
 ) -> Result<ExitCode, Failure> {
     let command = &args.command;
     let Some(after) = command.database() else {
-        return code::run(run, migrations, command, out);
+        return code::run(
+            run,
+            migrations,
+            command,
+            args.database.table.as_deref(),
+            out,
+        );
     };
     let db = args.database.merged(after);
     let migrator = migrator(migrations, &db)?;
@@ -42,10 +48,7 @@ pub(crate) fn run(
         |name| std::env::var(name).ok(),
         &current_dir()?,
     )?;
-    let url = DatabaseUrl::parse(&text).map_err(|e| Failure {
-        error: CliError::Library(Error::Url(e)),
-        target: None,
-    })?;
+    let url = DatabaseUrl::parse(&text).map_err(Error::Url)?;
     let mut target = Target {
         url,
         source,
@@ -73,7 +76,7 @@ pub(crate) fn run(
         | Command::New { .. }
         | Command::Import { .. }
         | Command::Completions { .. }
-        | Command::Man => code::run(run, migrations, command, out),
+        | Command::Man => code::run(run, migrations, command, None, out),
     }
 }
 

@@ -6,38 +6,32 @@
 //! table and supplies the transaction, so the bookkeeping is dropped and the
 //! markers become `transaction: false`, each with a notice naming the file.
 
-use super::split::{lex, split_statements, Kind, Token};
-
-/// Tables other migration tools record applied versions in.
-const TRACKING_TABLES: &[&str] = &[
-    "schema_migrations",
-    "migrations",
-    "__diesel_schema_migrations",
-    "_sqlx_migrations",
-    "flyway_schema_history",
-    "refinery_schema_history",
-    "goose_db_version",
-    "schema_version",
-];
+use super::split::split_statements;
+use super::tracking::{judge, Verdict};
 
 /// The statements read from a text, and what was changed on the way.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Statements {
     pub(crate) statements: Vec<String>,
     pub(crate) notices: Vec<String>,
+    /// Statements (`file: excerpt`) that create, change or write a table
+    /// named like the runner's tracking table: the import must stop.
+    pub(crate) conflicts: Vec<String>,
 }
 
 impl Statements {
     fn extend(&mut self, other: Statements) {
         self.statements.extend(other.statements);
         self.notices.extend(other.notices);
+        self.conflicts.extend(other.conflicts);
     }
 }
 
 /// Splits `text` (from `file`) into statements, dropping tracking-table
-/// bookkeeping and transaction control. When the split is uncertain the whole
-/// text is kept as one batch, with a notice saying why.
-pub(crate) fn statements(text: &str, file: &str) -> Statements {
+/// bookkeeping and transaction control; `ours` is the runner's tracking
+/// table. When the split is uncertain the whole text is kept as one batch,
+/// with a notice saying why.
+pub(crate) fn statements(text: &str, file: &str, ours: &str) -> Statements {
     let split = split_statements(text);
     let mut out = Statements::default();
     if let Some(reason) = split.reason {
@@ -47,156 +41,40 @@ pub(crate) fn statements(text: &str, file: &str) -> Statements {
         }
         out.notices
             .push(format!("{file}: kept as one batch: {reason}"));
+        // The statements are a best effort here: still worth a look.
         for statement in &split.statements {
-            if let Some(what) = unwanted(statement) {
-                out.notices.push(format!(
+            match judge(statement, ours) {
+                Verdict::Keep => {}
+                Verdict::Drop(what) => out.notices.push(format!(
                     "{file}: check by hand, it seems to contain {what}: {}",
                     excerpt(statement)
-                ));
+                )),
+                Verdict::TouchesTrackingTable => out
+                    .conflicts
+                    .push(format!("{file}: {}", excerpt(statement))),
             }
         }
         return out;
     }
     for statement in split.statements {
-        keep_unless_unwanted(&mut out, statement, file);
+        keep_unless_unwanted(&mut out, statement, file, ours);
     }
     out
 }
 
 /// Adds `statement` to `out` unless it is bookkeeping or transaction control.
-fn keep_unless_unwanted(out: &mut Statements, statement: String, file: &str) {
-    match unwanted(&statement) {
-        Some(what) => out
+fn keep_unless_unwanted(out: &mut Statements, statement: String, file: &str, ours: &str) {
+    match judge(&statement, ours) {
+        Verdict::Keep => out.statements.push(statement),
+        Verdict::Drop(what) => out
             .notices
             .push(format!("{file}: dropped {what}: {}", excerpt(&statement))),
-        None => out.statements.push(statement),
-    }
-}
-
-/// Why a statement should not be imported, if it should not.
-fn unwanted(statement: &str) -> Option<String> {
-    let (tokens, _) = lex(statement);
-    let tokens: Vec<&Token> = tokens.iter().filter(|t| t.is_significant()).collect();
-    let words: Vec<String> = tokens
-        .iter()
-        .take_while(|t| t.kind == Kind::Word)
-        .map(|t| statement[t.start..t.end].to_ascii_uppercase())
-        .collect();
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    if tokens.len() == words.len() && is_transaction_control(&words) {
-        return Some(format!(
-            "`{}` (migrate runs each migration in its own transaction)",
-            words.join(" ")
-        ));
-    }
-    let table = written_table(statement, &tokens)?;
-    TRACKING_TABLES
-        .contains(&table.to_ascii_lowercase().as_str())
-        .then(|| format!("a write to {table}, the previous tool's tracking table"))
-}
-
-/// `BEGIN`, `COMMIT`, `START TRANSACTION`, `END`, … with nothing else.
-fn is_transaction_control(words: &[&str]) -> bool {
-    let optional_noise = |rest: &[&str]| matches!(rest, [] | ["TRANSACTION"] | ["WORK"] | ["TRAN"]);
-    match words {
-        ["BEGIN", "IMMEDIATE" | "DEFERRED" | "EXCLUSIVE", rest @ ..] => optional_noise(rest),
-        ["BEGIN" | "COMMIT" | "END", rest @ ..] => optional_noise(rest),
-        ["START", "TRANSACTION"] => true,
-        _ => false,
-    }
-}
-
-/// The table an `INSERT`, `REPLACE`, `UPDATE` or `DELETE` writes (its last
-/// name part, unquoted), or `None` for other statements.
-fn written_table(statement: &str, tokens: &[&Token]) -> Option<String> {
-    let word = |i: usize| -> Option<String> {
-        let t = tokens.get(i)?;
-        (t.kind == Kind::Word).then(|| statement[t.start..t.end].to_ascii_uppercase())
-    };
-    let mut i = 0;
-    match word(0)?.as_str() {
-        "INSERT" | "REPLACE" | "UPSERT" => {
-            i += 1;
-            // INSERT OR IGNORE INTO (SQLite), INSERT IGNORE INTO (MySQL).
-            while let Some(w) = word(i) {
-                i += 1;
-                if w == "INTO" {
-                    break;
-                }
-                if !matches!(
-                    w.as_str(),
-                    "OR" | "IGNORE"
-                        | "REPLACE"
-                        | "ABORT"
-                        | "FAIL"
-                        | "ROLLBACK"
-                        | "LOW_PRIORITY"
-                        | "DELAYED"
-                        | "HIGH_PRIORITY"
-                ) {
-                    return None;
-                }
-            }
-        }
-        "UPDATE" => {
-            i += 1;
-            while let Some(w) = word(i) {
-                if !matches!(
-                    w.as_str(),
-                    "OR" | "IGNORE"
-                        | "REPLACE"
-                        | "ABORT"
-                        | "FAIL"
-                        | "ROLLBACK"
-                        | "ONLY"
-                        | "LOW_PRIORITY"
-                ) {
-                    break;
-                }
-                i += 1;
-            }
-        }
-        "DELETE" => {
-            i += 1;
-            while let Some(w) = word(i) {
-                i += 1;
-                if w == "FROM" {
-                    break;
-                }
-                if !matches!(w.as_str(), "LOW_PRIORITY" | "QUICK" | "IGNORE") {
-                    return None;
-                }
-            }
-            if word(i).as_deref() == Some("ONLY") {
-                i += 1;
-            }
-        }
-        _ => return None,
-    }
-    // name ( . name )*
-    let mut last = None;
-    loop {
-        let t = tokens.get(i)?;
-        let part = match t.kind {
-            Kind::Word => statement[t.start..t.end].to_string(),
-            Kind::QuotedIdent => unquote(&statement[t.start..t.end]),
-            _ => return last,
-        };
-        last = Some(part);
-        match tokens.get(i + 1) {
-            Some(dot) if dot.kind == Kind::Punct(b'.') => i += 2,
-            _ => return last,
+        Verdict::TouchesTrackingTable => {
+            out.conflicts
+                .push(format!("{file}: {}", excerpt(&statement)));
+            out.statements.push(statement);
         }
     }
-}
-
-/// `"a""b"` → `a"b`, `` `a` `` → `a`.
-fn unquote(quoted: &str) -> String {
-    let quote = &quoted[..1];
-    let inner = quoted
-        .get(1..quoted.len().saturating_sub(1))
-        .unwrap_or_default();
-    inner.replace(&format!("{quote}{quote}"), quote)
 }
 
 /// The statement's first line, shortened, for a notice.
@@ -216,25 +94,28 @@ pub(crate) struct FileMigration {
     pub(crate) down: Vec<String>,
     pub(crate) transaction: bool,
     pub(crate) notices: Vec<String>,
+    /// See [`Statements::conflicts`].
+    pub(crate) conflicts: Vec<String>,
 }
 
 /// Reads a single-file migration (flat, sqlx, Flyway): goose
 /// (`-- +goose Up`/`Down`) and dbmate (`-- migrate:up`/`down`) files hold both
 /// directions, and running the down half as part of up would undo the
 /// migration as it is applied, so their sections are honoured.
-pub(crate) fn single_file(text: &str, file: &str) -> FileMigration {
-    if let Some(goose) = goose(text, file) {
+pub(crate) fn single_file(text: &str, file: &str, ours: &str) -> FileMigration {
+    if let Some(goose) = goose(text, file, ours) {
         return goose;
     }
-    if let Some(dbmate) = dbmate(text, file) {
+    if let Some(dbmate) = dbmate(text, file, ours) {
         return dbmate;
     }
-    let read = statements(text, file);
+    let read = statements(text, file, ours);
     let mut migration = FileMigration {
         up: read.statements,
         down: Vec::new(),
         transaction: true,
         notices: read.notices,
+        conflicts: read.conflicts,
     };
     if sqlx_no_transaction(text) {
         migration.transaction = false;
@@ -271,7 +152,7 @@ enum Section {
 }
 
 /// Reads a goose file, or `None` when it has no `-- +goose Up`.
-fn goose(text: &str, file: &str) -> Option<FileMigration> {
+fn goose(text: &str, file: &str, ours: &str) -> Option<FileMigration> {
     if !text
         .lines()
         .any(|line| goose_annotation(line).as_deref() == Some("up"))
@@ -290,7 +171,7 @@ fn goose(text: &str, file: &str) -> Option<FileMigration> {
     let mut block: Option<String> = None;
     let flush =
         |section: Section, plain: &mut String, up: &mut Statements, down: &mut Statements| {
-            let read = statements(plain, file);
+            let read = statements(plain, file, ours);
             match section {
                 Section::Up => up.extend(read),
                 Section::Down => down.extend(read),
@@ -328,7 +209,7 @@ fn goose(text: &str, file: &str) -> Option<FileMigration> {
                         } else {
                             &mut up
                         };
-                        keep_unless_unwanted(target, body, file);
+                        keep_unless_unwanted(target, body, file, ours);
                     }
                 }
             }
@@ -371,11 +252,13 @@ fn goose(text: &str, file: &str) -> Option<FileMigration> {
     migration.down = down.statements;
     migration.notices.extend(up.notices);
     migration.notices.extend(down.notices);
+    migration.conflicts.extend(up.conflicts);
+    migration.conflicts.extend(down.conflicts);
     Some(migration)
 }
 
 /// Reads a dbmate file (`-- migrate:up` … `-- migrate:down` …), or `None`.
-fn dbmate(text: &str, file: &str) -> Option<FileMigration> {
+fn dbmate(text: &str, file: &str, ours: &str) -> Option<FileMigration> {
     let directive = |line: &str| -> Option<(Section, String)> {
         let rest = line.trim().strip_prefix("--")?.trim_start();
         let rest = rest.strip_prefix("migrate:")?;
@@ -421,12 +304,14 @@ fn dbmate(text: &str, file: &str) -> Option<FileMigration> {
         0,
         format!("{file}: dbmate file: the `-- migrate:down` section became down"),
     );
-    let up = statements(&up_text, file);
-    let down = statements(&down_text, file);
+    let up = statements(&up_text, file, ours);
+    let down = statements(&down_text, file, ours);
     migration.up = up.statements;
     migration.down = down.statements;
     migration.notices.extend(up.notices);
     migration.notices.extend(down.notices);
+    migration.conflicts.extend(up.conflicts);
+    migration.conflicts.extend(down.conflicts);
     Some(migration)
 }
 
@@ -434,48 +319,29 @@ fn dbmate(text: &str, file: &str) -> Option<FileMigration> {
 mod tests {
     use super::*;
 
+    const OURS: &str = "schema_migrations";
+
     #[test]
-    fn recognises_bookkeeping_and_transaction_control() {
-        let dropped: &[&str] = &[
-            "INSERT INTO schema_migrations (version) VALUES ('20240101')",
-            "insert into public.schema_migrations values (1) on conflict do nothing",
-            "INSERT OR IGNORE INTO \"__diesel_schema_migrations\" (version) VALUES ('1')",
-            "INSERT IGNORE INTO `app`.`goose_db_version` VALUES (1)",
-            "REPLACE INTO migrations VALUES (1)",
-            "UPDATE flyway_schema_history SET success = 1",
-            "UPDATE ONLY \"Refinery_Schema_History\" SET x = 1",
-            "DELETE FROM _sqlx_migrations WHERE version = 3",
-            "DELETE FROM \"schema_version\" WHERE 1 = 1",
-            "BEGIN",
-            "begin transaction",
-            "BEGIN IMMEDIATE TRANSACTION",
-            "START TRANSACTION",
-            "COMMIT",
-            "COMMIT WORK",
-            "END",
-        ];
-        for statement in dropped {
-            assert!(unwanted(statement).is_some(), "{statement}");
-        }
-        let kept: &[&str] = &[
-            "INSERT INTO users (name) VALUES ('schema_migrations')",
-            "INSERT INTO schema_migrations_archive VALUES (1)",
-            "CREATE TABLE schema_migrations (version BIGINT)",
-            "SELECT * FROM schema_migrations",
-            "UPDATE users SET migrations = 1",
-            "DELETE FROM users WHERE note = 'migrations'",
-            "BEGIN ATOMIC",
-            "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
-        ];
-        for statement in kept {
-            assert_eq!(unwanted(statement), None, "{statement}");
-        }
+    fn statements_on_the_tracking_table_are_conflicts() {
+        let sql = "CREATE TABLE a (id INT);\nDROP TABLE IF EXISTS schema_migrations;\n";
+        let read = statements(sql, "1_a/up.sql", OURS);
+        assert_eq!(
+            read.conflicts,
+            ["1_a/up.sql: `DROP TABLE IF EXISTS schema_migrations`"]
+        );
+        let batch = "SELECT 'C:\\'; DROP TABLE schema_migrations;\n";
+        assert_eq!(statements(batch, "b.sql", OURS).conflicts.len(), 1);
+        let goose = "-- +goose Up\n-- +goose StatementBegin\nDELETE FROM schema_migrations;\n-- +goose StatementEnd\n";
+        assert_eq!(single_file(goose, "1_g.sql", OURS).conflicts.len(), 1);
+        assert!(statements(sql, "1_a/up.sql", "app_migrations")
+            .conflicts
+            .is_empty());
     }
 
     #[test]
     fn drops_with_notices_naming_the_file() {
         let sql = "BEGIN;\nCREATE TABLE a (id INT);\nINSERT INTO schema_migrations (version) VALUES ('1') ON CONFLICT DO NOTHING;\nCOMMIT;\n";
-        let read = statements(sql, "001_a.sql");
+        let read = statements(sql, "001_a.sql", "app_migrations");
         assert_eq!(read.statements, ["CREATE TABLE a (id INT)"]);
         assert_eq!(read.notices.len(), 3);
         assert!(read
@@ -488,7 +354,7 @@ mod tests {
     #[test]
     fn uncertain_text_is_one_batch() {
         let sql = "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END//\nDELIMITER ;\n";
-        let read = statements(sql, "V1__p.sql");
+        let read = statements(sql, "V1__p.sql", OURS);
         assert_eq!(read.statements, [sql.trim()]);
         assert!(read.notices[0].starts_with("V1__p.sql: kept as one batch: a MySQL DELIMITER"));
     }
@@ -498,16 +364,24 @@ mod tests {
         let read = single_file(
             "-- no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n",
             "1_i.sql",
+            OURS,
         );
         assert!(!read.transaction);
         assert_eq!(read.up, ["CREATE INDEX CONCURRENTLY i ON t (a)"]);
-        assert!(single_file("CREATE TABLE t (a INT);\n-- no-transaction\n", "2_t.sql").transaction);
+        assert!(
+            single_file(
+                "CREATE TABLE t (a INT);\n-- no-transaction\n",
+                "2_t.sql",
+                OURS
+            )
+            .transaction
+        );
     }
 
     #[test]
     fn goose_sections() {
         let text = "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE TABLE a (id INT);\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int AS 'SELECT 1; SELECT 2' LANGUAGE sql;\n-- +goose StatementEnd\nINSERT INTO goose_db_version (version_id, is_applied) VALUES (1, true);\n\n-- +goose Down\nDROP FUNCTION f;\nDROP TABLE a;\n";
-        let read = single_file(text, "00001_a.sql");
+        let read = single_file(text, "00001_a.sql", OURS);
         assert_eq!(
             read.up,
             [
@@ -523,7 +397,7 @@ mod tests {
     #[test]
     fn dbmate_sections() {
         let text = "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n-- migrate:down\nDROP INDEX i;\n";
-        let read = single_file(text, "20240101_i.sql");
+        let read = single_file(text, "20240101_i.sql", OURS);
         assert_eq!(read.up, ["CREATE INDEX CONCURRENTLY i ON t (a)"]);
         assert_eq!(read.down, ["DROP INDEX i"]);
         assert!(!read.transaction);

@@ -1,9 +1,10 @@
 //! Recognising which tool a directory of migrations was written for, from
-//! its file names alone, before any file is read.
+//! its file names alone, before any file is read; and each tool's version.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::order::{FlywayVersion, OrderKey};
 use super::ImportError;
 
 /// The directory layouts `migrate import` reads.
@@ -32,11 +33,11 @@ impl fmt::Display for Layout {
     }
 }
 
-/// A version as written in a name, and its numeric value for ordering.
+/// A version as written in a name, and what orders it (see [`OrderKey`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Version {
     pub(crate) text: String,
-    pub(crate) value: u128,
+    pub(crate) key: OrderKey,
 }
 
 /// One recognised directory entry.
@@ -48,19 +49,19 @@ pub(crate) enum Entry {
         name: String,
         path: PathBuf,
     },
-    /// diesel's own `00000000000000_diesel_initial_setup`, skipped.
-    DieselSetup { name: String },
     /// `V{n}__name.sql` (up), `U{n}__name.sql` (Flyway undo) or `.sql.conf`.
     Flyway {
         kind: FlywayKind,
-        version: Version,
+        version: FlywayVersion,
+        version_text: String,
         name: String,
         path: PathBuf,
     },
     /// `N_name.sql`, `N_name.up.sql` or `N_name.down.sql`.
     Numbered {
         direction: Direction,
-        version: Version,
+        number: i64,
+        version_text: String,
         name: String,
         path: PathBuf,
     },
@@ -81,9 +82,19 @@ pub(crate) enum Direction {
     Down,
 }
 
-/// The directory's layout and its entries (hidden entries ignored), sorted by
-/// name. Every other entry must fit the layout, or the error names it.
-pub(crate) fn classify(dir: &Path) -> Result<(Layout, Vec<Entry>), ImportError> {
+/// What [`classify`] found: the layout, its entries sorted by name, and the
+/// files skipped as the source tool skips them (one notice each).
+pub(crate) struct Listing {
+    pub(crate) layout: Layout,
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) skipped: Vec<String>,
+}
+
+/// The directory's layout and its entries (hidden entries ignored). In a
+/// diesel layout a file beside the migration directories is skipped with a
+/// notice, as diesel skips it; in the others every entry must fit the layout,
+/// or the error names it.
+pub(crate) fn classify(dir: &Path) -> Result<Listing, ImportError> {
     let io = |source| ImportError::Io {
         path: dir.to_path_buf(),
         source,
@@ -125,15 +136,26 @@ pub(crate) fn classify(dir: &Path) -> Result<(Layout, Vec<Entry>), ImportError> 
     };
 
     let mut entries = Vec::new();
+    let mut skipped = Vec::new();
     for (name, path, is_dir) in listed {
         let entry = match layout {
-            Layout::Diesel => diesel_entry(&name, path, is_dir)?,
+            Layout::Diesel if !is_dir => {
+                skipped.push(format!(
+                    "{name}: skipped, a file beside the migration directories (diesel reads directories only)"
+                ));
+                continue;
+            }
+            Layout::Diesel => diesel_entry(&name, path)?,
             Layout::Flyway => flyway_entry(&name, path)?,
             Layout::Sqlx | Layout::Flat => numbered_entry(&name, path, layout)?,
         };
         entries.push(entry);
     }
-    Ok((layout, entries))
+    Ok(Listing {
+        layout,
+        entries,
+        skipped,
+    })
 }
 
 /// `V`, `U` or `R` then digits or `_`/`.`, then `__`: Flyway's naming.
@@ -151,52 +173,26 @@ fn unrecognised(path: PathBuf, reason: impl Into<String>) -> ImportError {
     }
 }
 
-/// Digits to a [`Version`], or an error naming the file.
-fn version(digits: &str, path: &Path) -> Result<Version, ImportError> {
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(unrecognised(
-            path.to_path_buf(),
-            format!(
-                "version `{digits}` is not a whole number; only integer versions can be imported"
-            ),
-        ));
-    }
-    let value = digits.parse::<u128>().map_err(|_| {
-        unrecognised(
-            path.to_path_buf(),
-            format!("version `{digits}` is too long"),
-        )
-    })?;
-    Ok(Version {
-        text: digits.to_string(),
-        value,
-    })
+fn all_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn diesel_entry(name: &str, path: PathBuf, is_dir: bool) -> Result<Entry, ImportError> {
-    if !is_dir {
+fn diesel_entry(name: &str, path: PathBuf) -> Result<Entry, ImportError> {
+    // diesel's version: the name up to the first `_`, without `-`
+    // (`2024-01-01-120000_create_users` → `20240101120000`), compared as text.
+    let (raw_version, rest) = name.split_once('_').unwrap_or((name, ""));
+    let text: String = raw_version.chars().filter(|&c| c != '-').collect();
+    if !all_digits(&text) {
         return Err(unrecognised(
             path,
-            "a file among diesel migration directories; a diesel layout holds only VERSION_name/ directories (move it away and import again)",
+            "not a diesel migration directory name (expected VERSION_name, e.g. 2024-01-01-120000_create_users)",
         ));
     }
-    // diesel reads the version up to the first `_`, ignoring `-`
-    // (`2024-01-01-120000_create_users`).
-    let (raw_version, rest) = name.split_once('_').unwrap_or((name, ""));
-    let digits: String = raw_version.chars().filter(|&c| c != '-').collect();
-    let version = version(&digits, &path).map_err(|_| {
-        unrecognised(
-            path.clone(),
-            "not a diesel migration directory name (expected VERSION_name, e.g. 2024-01-01-120000_create_users)",
-        )
-    })?;
-    if version.value == 0 && rest == "diesel_initial_setup" {
-        return Ok(Entry::DieselSetup {
-            name: name.to_string(),
-        });
-    }
     Ok(Entry::Diesel {
-        version,
+        version: Version {
+            key: OrderKey::Text(text.clone()),
+            text,
+        },
         name: rest.to_string(),
         path,
     })
@@ -227,13 +223,19 @@ fn flyway_entry(name: &str, path: PathBuf) -> Result<Entry, ImportError> {
         (Some('U'), FlywayKind::Versioned) => FlywayKind::Undo,
         _ => return Err(unrecognised(path, EXPECTED)),
     };
-    let Some((digits, rest)) = stem[1..].split_once("__") else {
+    let Some((text, rest)) = stem[1..].split_once("__") else {
         return Err(unrecognised(path, EXPECTED));
     };
-    let version = version(digits, &path)?;
+    let Some(version) = FlywayVersion::parse(text) else {
+        return Err(unrecognised(
+            path,
+            format!("version `{text}` is not a Flyway version (digits separated by `.` or `_`)"),
+        ));
+    };
     Ok(Entry::Flyway {
         kind,
         version,
+        version_text: text.to_string(),
         name: rest.to_string(),
         path,
     })
@@ -255,13 +257,20 @@ fn numbered_entry(name: &str, path: PathBuf, layout: Layout) -> Result<Entry, Im
         return Err(unrecognised(path, expected));
     };
     let (digits, rest) = stem.split_once('_').unwrap_or((stem, ""));
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if !all_digits(digits) {
         return Err(unrecognised(path, expected));
     }
-    let version = version(digits, &path)?;
+    // sqlx reads the version as an i64; so does goose.
+    let number = digits.parse::<i64>().map_err(|_| {
+        unrecognised(
+            path.clone(),
+            format!("version `{digits}` is too large for a 64-bit integer"),
+        )
+    })?;
     Ok(Entry::Numbered {
         direction,
-        version,
+        number,
+        version_text: digits.to_string(),
         name: rest.to_string(),
         path,
     })
@@ -274,10 +283,16 @@ mod tests {
     #[test]
     fn flyway_names() {
         let p = PathBuf::from;
+        let version = |text: &str| FlywayVersion::parse(text).expect("version");
         assert!(matches!(
             flyway_entry("V12__add_users.sql", p("x")),
-            Ok(Entry::Flyway { kind: FlywayKind::Versioned, ref version, ref name, .. })
-                if version.value == 12 && name == "add_users"
+            Ok(Entry::Flyway { kind: FlywayKind::Versioned, version: ref v, ref name, .. })
+                if *v == version("12") && name == "add_users"
+        ));
+        assert!(matches!(
+            flyway_entry("V1_1__x.sql", p("x")),
+            Ok(Entry::Flyway { version: ref v, ref version_text, .. })
+                if *v == version("1.1") && version_text == "1_1"
         ));
         assert!(matches!(
             flyway_entry("U3__x.sql", p("x")),
@@ -294,8 +309,8 @@ mod tests {
             })
         ));
         for bad in [
-            "V1_1__x.sql",
-            "V1.1__x.sql",
+            "V1a__x.sql",
+            "V1..2__x.sql",
             "R__views.sql",
             "V2__x.rs",
             "V2__x.txt",
@@ -312,15 +327,20 @@ mod tests {
     fn diesel_names() {
         let p = PathBuf::from;
         assert!(matches!(
-            diesel_entry("2024-01-01-120000_create_users", p("x"), true),
+            diesel_entry("2024-01-01-120000_create_users", p("x")),
             Ok(Entry::Diesel { ref version, ref name, .. })
                 if version.text == "20240101120000" && name == "create_users"
         ));
+        // diesel's version ends at the first underscore.
         assert!(matches!(
-            diesel_entry("00000000000000_diesel_initial_setup", p("x"), true),
-            Ok(Entry::DieselSetup { .. })
+            diesel_entry("2024-03-13_170000_x", p("x")),
+            Ok(Entry::Diesel { ref version, ref name, .. })
+                if version.text == "20240313" && name == "170000_x"
         ));
-        assert!(diesel_entry("create_users", p("x"), true).is_err());
-        assert!(diesel_entry("20240101_x", p("x"), false).is_err());
+        assert!(matches!(
+            diesel_entry("00000000000000_diesel_initial_setup", p("x")),
+            Ok(Entry::Diesel { ref name, .. }) if name == "diesel_initial_setup"
+        ));
+        assert!(diesel_entry("create_users", p("x")).is_err());
     }
 }
