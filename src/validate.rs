@@ -14,6 +14,17 @@ use crate::migration::Migration;
 /// ];
 /// const _: () = versioned_migrations::validate(MIGRATIONS);
 /// ```
+///
+/// A description with a NUL byte could never be recorded, so it stops the
+/// build too:
+///
+/// ```compile_fail
+/// use versioned_migrations::Migration;
+/// const MIGRATIONS: &[Migration] = &[
+///     Migration { version: 1, description: "a\0b", sql: &["SELECT 1"], ..Migration::DEFAULT },
+/// ];
+/// const _: () = versioned_migrations::validate(MIGRATIONS);
+/// ```
 pub const fn validate(migrations: &[Migration]) {
     if let Some(problem) = find_invalid(migrations) {
         let message = problem.message();

@@ -378,3 +378,149 @@ fn a_table_lock_on_the_tracking_table_is_bounded_by_the_lock_timeout(db: TestDb)
         "nothing recorded"
     );
 }
+
+/// Runs the real binary in `dir` (no DATABASE_URL, no colour).
+#[cfg(feature = "cli")]
+fn migrate(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    common::migrate_in(dir, args)
+}
+
+#[cfg(feature = "cli")]
+#[track_caller]
+fn out(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Out-of-range seconds are a usage error (exit 2), never a panic.
+#[cfg(feature = "cli")]
+#[test]
+fn lock_timeout_out_of_range_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["1e20", "-1", "NaN", "inf", "86401", "soon"] {
+        let output = migrate(dir.path(), &["status", "--lock-timeout", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {}", out(&output));
+        assert!(out(&output).contains("--lock-timeout"), "{bad}: {}", out(&output));
+        assert!(!out(&output).contains("panicked"), "{}", out(&output));
+    }
+}
+
+/// Every command opens an SQLite URI the same way; options it would not
+/// honour are refused instead of half-honoured.
+#[cfg(feature = "cli")]
+#[test]
+fn sqlite_uris_mean_the_same_file_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let applied = migrate(dir.path(), &["apply", "--database-url", "sqlite://file:rel.db"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", out(&applied));
+    assert!(dir.path().join("rel.db").exists());
+    let version = migrate(dir.path(), &["version", "--database-url", "sqlite://file:rel.db"]);
+    assert_eq!(String::from_utf8_lossy(&version.stdout), "6\n", "reads see what writes wrote");
+    let version = migrate(dir.path(), &["version", "--database-url", "file:rel.db?mode=ro"]);
+    assert_eq!(String::from_utf8_lossy(&version.stdout), "6\n");
+
+    let rwc = migrate(dir.path(), &["apply", "--database-url", "sqlite://app.db?mode=rwc"]);
+    assert_eq!(rwc.status.code(), Some(0), "{}", out(&rwc));
+    assert!(dir.path().join("app.db").exists(), "the query is not part of the name");
+    assert!(!dir.path().join("app.db?mode=rwc").exists());
+
+    for refused in ["sqlite://m.db?mode=memory", "file:m.db?cache=shared"] {
+        let output = migrate(dir.path(), &["apply", "--database-url", refused]);
+        assert_eq!(output.status.code(), Some(1), "{refused}: {}", out(&output));
+        assert!(out(&output).contains("invalid database URL"), "{}", out(&output));
+    }
+    let read_only = migrate(dir.path(), &["apply", "--database-url", "sqlite://app.db?mode=ro"]);
+    assert_eq!(read_only.status.code(), Some(1));
+    assert!(out(&read_only).contains("mode=ro"), "{}", out(&read_only));
+}
+
+/// A backup killed midway never leaves a file under the final backup name
+/// (it is written under a temporary name and renamed when complete).
+#[cfg(feature = "cli")]
+#[test]
+fn a_killed_backup_leaves_no_partial_file_under_the_final_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.db");
+    {
+        // ~120 MB of data, so VACUUM INTO takes a while.
+        let mut conn = common::connect_url(&db.display().to_string()).unwrap();
+        conn.batch_execute(
+            "CREATE TABLE blobs (b BLOB); \
+             WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 120) \
+             INSERT INTO blobs SELECT randomblob(1000000) FROM c",
+        )
+        .unwrap();
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(["apply", "--backup", "--database-url", &db.display().to_string()])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let backups = || -> Vec<String> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("big.db.backup-"))
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while backups().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let found = backups();
+    assert!(!found.is_empty(), "the backup had started");
+    for name in found {
+        if name.contains(".partial") {
+            continue; // the temporary file (and its journal)
+        }
+        // A file under a final name must be a whole database.
+        let copy = dir.path().join(&name);
+        let mut conn = common::connect_read_only(&copy.display().to_string());
+        assert_eq!(
+            common::scalar(&mut conn, "SELECT COUNT(*) AS value FROM blobs").unwrap(),
+            Some(120),
+            "{name} is a whole backup"
+        );
+    }
+}
+
+/// A row without a checksum in a table that has the column is reported,
+/// not silently re-adopted; an unreadable time is a warning, not a failure.
+#[test]
+fn null_checksums_and_garbage_times_are_reported() {
+    static LIST: &[Migration] = &[m(1, "t1", &["CREATE TABLE t1 (id INTEGER)"]), m(2, "t2", &["CREATE TABLE t2 (id INTEGER)"])];
+    let db = TestDb::new(Backend::Sqlite);
+    let mut conn = db.connect();
+    let migrator = Migrator::new(LIST);
+    migrator.apply(&mut conn).unwrap();
+    db.exec("UPDATE schema_migrations SET checksum = NULL WHERE version = 1");
+    db.exec("UPDATE schema_migrations SET applied_at = 'yesterday' WHERE version = 2");
+    let verify = migrator.verify(&mut conn).expect("verify carries on");
+    assert!(
+        matches!(verify.problems[..], [versioned_migrations::Problem::MissingChecksum { version: 1, .. }]),
+        "{:?}",
+        verify.problems
+    );
+    assert!(verify.unverified.is_empty(), "not trusted on first use");
+    assert!(
+        matches!(&verify.warnings[..], [versioned_migrations::RowWarning::UnreadableAppliedAt { version: 2, value }] if value == "yesterday"),
+        "{:?}",
+        verify.warnings
+    );
+    let status = migrator.status(&mut conn).expect("status carries on");
+    assert_eq!(status.warnings.len(), 1);
+    let history = migrator.history(&mut conn).expect("history carries on");
+    assert_eq!(history.migrations[1].applied_at, None);
+    let refused = migrator.apply(&mut conn).expect_err("an unverifiable row stops apply");
+    assert!(refused.to_string().contains("has no checksum recorded"), "{refused}");
+    migrator.repair(&mut conn, false, &mut Silent).expect("repair records it");
+    assert!(migrator.verify(&mut conn).unwrap().problems.is_empty());
+}

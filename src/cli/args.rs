@@ -54,7 +54,7 @@ pub(crate) struct DatabaseArgs {
     #[arg(long, value_name = "NAME")]
     pub table: Option<String>,
     /// Give up waiting for a lock (another run's, or one on the tracking table) after SECS seconds [default: 60]
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    #[arg(long, value_name = "SECS", value_parser = seconds, allow_hyphen_values = true)]
     pub lock_timeout: Option<Duration>,
 }
 
