@@ -3,8 +3,6 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::migration::Migration;
-
 /// SHA-256 (lower-case hex) of the statements, normalised so that line endings
 /// (CRLF vs LF) and trailing whitespace do not count as edits.
 ///
@@ -40,14 +38,14 @@ pub fn checksum(statements: &[&str]) -> String {
 /// the PostgreSQL start-up check computes on the server over the tracking
 /// table, so "everything applied, nothing edited" is known without reading
 /// the rows.
-pub(crate) fn fingerprint(migrations: &[Migration], checksums: &[String]) -> String {
+pub(crate) fn fingerprint<'a>(pairs: impl Iterator<Item = (i64, &'a str)>) -> String {
     use md5::{Digest as _, Md5};
     let mut hasher = Md5::new();
-    for (i, (m, checksum)) in migrations.iter().zip(checksums).enumerate() {
+    for (i, (version, checksum)) in pairs.enumerate() {
         if i > 0 {
             hasher.update(b",");
         }
-        hasher.update(m.version.to_string().as_bytes());
+        hasher.update(version.to_string().as_bytes());
         hasher.update(b":");
         hasher.update(checksum.as_bytes());
     }

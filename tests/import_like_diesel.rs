@@ -11,8 +11,8 @@ use std::path::Path;
 
 use common::library::compile;
 use common::{imported_list, migrate_in, Backend, TestDb};
-use versioned_migrations::authoring::import::{self, Scanned};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+use versioned_migrations::authoring::import::{self, Scanned};
 use versioned_migrations::{AnyConnection, Migrator};
 
 fn write_files(dir: &Path, files: &[(&str, &str)]) {

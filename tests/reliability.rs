@@ -403,7 +403,11 @@ fn lock_timeout_out_of_range_is_a_usage_error() {
     for bad in ["1e20", "-1", "NaN", "inf", "86401", "soon"] {
         let output = migrate(dir.path(), &["status", "--lock-timeout", bad]);
         assert_eq!(output.status.code(), Some(2), "{bad}: {}", out(&output));
-        assert!(out(&output).contains("--lock-timeout"), "{bad}: {}", out(&output));
+        assert!(
+            out(&output).contains("--lock-timeout"),
+            "{bad}: {}",
+            out(&output)
+        );
         assert!(!out(&output).contains("panicked"), "{}", out(&output));
     }
 }
@@ -414,25 +418,51 @@ fn lock_timeout_out_of_range_is_a_usage_error() {
 #[test]
 fn sqlite_uris_mean_the_same_file_for_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let applied = migrate(dir.path(), &["apply", "--database-url", "sqlite://file:rel.db"]);
+    let applied = migrate(
+        dir.path(),
+        &["apply", "--database-url", "sqlite://file:rel.db"],
+    );
     assert_eq!(applied.status.code(), Some(0), "{}", out(&applied));
     assert!(dir.path().join("rel.db").exists());
-    let version = migrate(dir.path(), &["version", "--database-url", "sqlite://file:rel.db"]);
-    assert_eq!(String::from_utf8_lossy(&version.stdout), "6\n", "reads see what writes wrote");
-    let version = migrate(dir.path(), &["version", "--database-url", "file:rel.db?mode=ro"]);
+    let version = migrate(
+        dir.path(),
+        &["version", "--database-url", "sqlite://file:rel.db"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout),
+        "6\n",
+        "reads see what writes wrote"
+    );
+    let version = migrate(
+        dir.path(),
+        &["version", "--database-url", "file:rel.db?mode=ro"],
+    );
     assert_eq!(String::from_utf8_lossy(&version.stdout), "6\n");
 
-    let rwc = migrate(dir.path(), &["apply", "--database-url", "sqlite://app.db?mode=rwc"]);
+    let rwc = migrate(
+        dir.path(),
+        &["apply", "--database-url", "sqlite://app.db?mode=rwc"],
+    );
     assert_eq!(rwc.status.code(), Some(0), "{}", out(&rwc));
-    assert!(dir.path().join("app.db").exists(), "the query is not part of the name");
+    assert!(
+        dir.path().join("app.db").exists(),
+        "the query is not part of the name"
+    );
     assert!(!dir.path().join("app.db?mode=rwc").exists());
 
     for refused in ["sqlite://m.db?mode=memory", "file:m.db?cache=shared"] {
         let output = migrate(dir.path(), &["apply", "--database-url", refused]);
         assert_eq!(output.status.code(), Some(1), "{refused}: {}", out(&output));
-        assert!(out(&output).contains("invalid database URL"), "{}", out(&output));
+        assert!(
+            out(&output).contains("invalid database URL"),
+            "{}",
+            out(&output)
+        );
     }
-    let read_only = migrate(dir.path(), &["apply", "--database-url", "sqlite://app.db?mode=ro"]);
+    let read_only = migrate(
+        dir.path(),
+        &["apply", "--database-url", "sqlite://app.db?mode=ro"],
+    );
     assert_eq!(read_only.status.code(), Some(1));
     assert!(out(&read_only).contains("mode=ro"), "{}", out(&read_only));
 }
@@ -455,7 +485,12 @@ fn a_killed_backup_leaves_no_partial_file_under_the_final_name() {
         .unwrap();
     }
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_migrate"))
-        .args(["apply", "--backup", "--database-url", &db.display().to_string()])
+        .args([
+            "apply",
+            "--backup",
+            "--database-url",
+            &db.display().to_string(),
+        ])
         .current_dir(dir.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -496,7 +531,10 @@ fn a_killed_backup_leaves_no_partial_file_under_the_final_name() {
 /// not silently re-adopted; an unreadable time is a warning, not a failure.
 #[test]
 fn null_checksums_and_garbage_times_are_reported() {
-    static LIST: &[Migration] = &[m(1, "t1", &["CREATE TABLE t1 (id INTEGER)"]), m(2, "t2", &["CREATE TABLE t2 (id INTEGER)"])];
+    static LIST: &[Migration] = &[
+        m(1, "t1", &["CREATE TABLE t1 (id INTEGER)"]),
+        m(2, "t2", &["CREATE TABLE t2 (id INTEGER)"]),
+    ];
     let db = TestDb::new(Backend::Sqlite);
     let mut conn = db.connect();
     let migrator = Migrator::new(LIST);
@@ -505,7 +543,10 @@ fn null_checksums_and_garbage_times_are_reported() {
     db.exec("UPDATE schema_migrations SET applied_at = 'yesterday' WHERE version = 2");
     let verify = migrator.verify(&mut conn).expect("verify carries on");
     assert!(
-        matches!(verify.problems[..], [versioned_migrations::Problem::MissingChecksum { version: 1, .. }]),
+        matches!(
+            verify.problems[..],
+            [versioned_migrations::Problem::MissingChecksum { version: 1, .. }]
+        ),
         "{:?}",
         verify.problems
     );
@@ -519,8 +560,15 @@ fn null_checksums_and_garbage_times_are_reported() {
     assert_eq!(status.warnings.len(), 1);
     let history = migrator.history(&mut conn).expect("history carries on");
     assert_eq!(history.migrations[1].applied_at, None);
-    let refused = migrator.apply(&mut conn).expect_err("an unverifiable row stops apply");
-    assert!(refused.to_string().contains("has no checksum recorded"), "{refused}");
-    migrator.repair(&mut conn, false, &mut Silent).expect("repair records it");
+    let refused = migrator
+        .apply(&mut conn)
+        .expect_err("an unverifiable row stops apply");
+    assert!(
+        refused.to_string().contains("has no checksum recorded"),
+        "{refused}"
+    );
+    migrator
+        .repair(&mut conn, false, &mut Silent)
+        .expect("repair records it");
     assert!(migrator.verify(&mut conn).unwrap().problems.is_empty());
 }

@@ -134,8 +134,9 @@ impl Executor<'_> {
             Guardrails::default(),
             |conn, _| {
                 if let Some(sql) = conn.dialect().fingerprint_query(self.table) {
+                    let pairs = self.code.migrations.iter().zip(self.code.checksums);
                     let fingerprint =
-                        checksum::fingerprint(self.code.migrations, self.code.checksums);
+                        checksum::fingerprint(pairs.map(|(m, c)| (m.version, c.as_str())));
                     let binds = vec![
                         Bind::I64(self.code.migrations.len() as i64),
                         Bind::Text(fingerprint),

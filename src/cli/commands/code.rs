@@ -69,7 +69,9 @@ fn clap_command(run: &Invocation) -> clap::Command {
         .next()
         .unwrap_or("migrate")
         .to_string();
-    MigrateArgs::augment_args(clap::Command::new(name).about("Apply and inspect schema migrations"))
+    MigrateArgs::augment_args(clap::Command::new(name))
+        .about("Apply and inspect schema migrations")
+        .long_about(None)
 }
 
 /// `migrate show N`: the migration's SQL, from the code.
