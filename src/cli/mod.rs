@@ -103,16 +103,17 @@ pub fn main(migrations: &'static [crate::Migration]) -> ExitCode {
 /// application's name and version, the library's and the backends built in.
 pub fn main_with(app: App, migrations: &'static [crate::Migration]) -> ExitCode {
     let binary = binary_name();
-    let command = MigrateArgs::augment_args(
-        clap::Command::new(binary.clone())
-            .version(app.long_version())
-            .about(format!(
-                "Apply and inspect the schema migrations compiled into {}",
-                app.name
-            ))
-            .subcommand_required(true)
-            .arg_required_else_help(true),
-    );
+    // The about text is set after the arguments: augmenting would put the
+    // doc comment of `MigrateArgs` there.
+    let command = MigrateArgs::augment_args(clap::Command::new(binary.clone()))
+        .version(app.long_version())
+        .about(format!(
+            "Apply and inspect the schema migrations compiled into {}",
+            app.name
+        ))
+        .long_about(None)
+        .subcommand_required(true)
+        .arg_required_else_help(true);
     let args = command
         .try_get_matches()
         .and_then(|matches| MigrateArgs::from_arg_matches(&matches));
