@@ -48,6 +48,7 @@ pub struct Migrator {
     lock_timeout: Duration,
     allow_out_of_order: bool,
     guardrails: Guardrails,
+    session_sql: Vec<String>,
     /// The code's checksums, computed once (hashing thousands of migrations
     /// shows in the start-up check) and shared by every command.
     checksums: OnceLock<Vec<String>>,
@@ -63,6 +64,7 @@ impl Migrator {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             allow_out_of_order: false,
             guardrails: Guardrails::default(),
+            session_sql: Vec::new(),
             checksums: OnceLock::new(),
         }
     }
@@ -78,6 +80,18 @@ impl Migrator {
     /// sessions hold on the tracking table.
     pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// Statements run first on every connection this migrator works on,
+    /// before anything else (e.g. MySQL `SET FOREIGN_KEY_CHECKS = 0` for a
+    /// list that references a table it creates later, PostgreSQL
+    /// `SET search_path TO app`). They are shown by dry runs and not undone.
+    pub fn with_session_sql<S: Into<String>>(
+        mut self,
+        statements: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.session_sql = statements.into_iter().map(Into::into).collect();
         self
     }
 
@@ -113,6 +127,7 @@ impl Migrator {
             lock_timeout: self.lock_timeout,
             allow_out_of_order: self.allow_out_of_order,
             guardrails: self.guardrails,
+            session_sql: &self.session_sql,
         })
     }
 

@@ -56,6 +56,8 @@ pub struct ApplyReport {
     pub dry_run: bool,
     /// For a dry run: what would be applied, in order.
     pub pending: Vec<PendingMigration>,
+    /// For a dry run: the statements run first on the connection.
+    pub session_sql: Vec<String>,
 }
 
 /// A migration a dry run would apply or roll back, with its statements.

@@ -19,14 +19,22 @@ pub(crate) struct Session {
 
 impl Session {
     /// Runs `body` with the tool's settings on `conn`, restoring the
-    /// session's own on every path.
+    /// session's own on every path. `setup` (the user's per-connection
+    /// statements, e.g. `SET search_path`) runs first and is not undone:
+    /// it is how the user wants this connection to be.
     pub(crate) fn with<T>(
         conn: &mut dyn MigrationConnection,
+        setup: &[String],
         settings: SessionSettings,
         guardrails: Guardrails,
         body: impl FnOnce(&mut dyn MigrationConnection, &Session) -> Result<T>,
     ) -> Result<T> {
         let dialect = conn.dialect();
+        for sql in setup {
+            conn.batch_execute(sql).map_err(|e| {
+                Error::database(format!("running the session statement `{sql}`"), e)
+            })?;
+        }
         let failed = |e| Error::database("setting up the session", e);
         let saved = match (dialect.save_settings_query(), dialect.save_timeout_query()) {
             (Some(sql), _) => Saved::from_text(conn.scalar_text(sql).map_err(failed)?),

@@ -4,7 +4,7 @@ mod common;
 
 use common::{leak, m, slow_sql, Backend, TestDb};
 use versioned_migrations::{
-    ApplyOptions, Error, Migration, Migrator, Problem, Refusal, Silent, StatusState,
+    ApplyOptions, Error, Migration, Migrator, Problem, Refusal, RollbackTarget, Silent, StatusState,
 };
 
 const THREE: &[Migration] = &[
@@ -496,4 +496,195 @@ fn the_start_up_check_never_hides_drift(db: TestDb) {
     ));
     let dirty = Migrator::new(THREE).apply(&mut conn).expect_err("dirty");
     assert!(matches!(dirty, Error::Refused(_)), "{dirty}");
+}
+
+mod more {
+    use super::*;
+    on_all_backends!(
+        a_migration_dropping_the_tracking_table_is_named,
+        session_statements_run_first,
+        the_placeholder_is_refused_before_anything_runs,
+        a_version_the_code_lacks_rolls_back_with_its_recorded_down,
+        redo_rolls_back_and_applies_again,
+    );
+}
+
+/// Issue 14.3: `apply` says plainly that the migration dropped the tracking
+/// table, instead of only that recording failed.
+fn a_migration_dropping_the_tracking_table_is_named(db: TestDb) {
+    static LIST: &[Migration] = &[
+        m(1, "Create things", &["CREATE TABLE things (id INTEGER)"]),
+        m(
+            2,
+            "Forget the old tool",
+            &["DROP TABLE IF EXISTS schema_migrations"],
+        ),
+    ];
+    let mut conn = db.connect();
+    let err = Migrator::new(LIST)
+        .apply(&mut conn)
+        .expect_err("cannot be recorded");
+    let Error::MigrationFailed { failure } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(failure.version, 2);
+    assert_eq!(
+        failure.stage,
+        versioned_migrations::FailureStage::TrackingTableChanged,
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("dropped or changed the tracking table schema_migrations"),
+        "{err}"
+    );
+}
+
+/// Issue 14.5: statements given with `with_session_sql` run first on the
+/// connection, before the tool reads anything, and dry runs show them.
+fn session_statements_run_first(db: TestDb) {
+    // A first migration referencing a table a later one creates.
+    static FORWARD_REFERENCE: &[Migration] = &[
+        m(
+            1,
+            "Posts first",
+            &["CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, FOREIGN KEY (user_id) REFERENCES users (id))"],
+        ),
+        m(2, "Users second", &["CREATE TABLE users (id INTEGER PRIMARY KEY)"]),
+    ];
+    static ONE_TABLE: &[Migration] = &[m(1, "One table", &["CREATE TABLE things (id INTEGER)"])];
+    let (setup, list) = match db.backend {
+        Backend::Mysql => ("SET FOREIGN_KEY_CHECKS = 0", FORWARD_REFERENCE),
+        // The tracking table and the tables land in the schema on the path.
+        Backend::Postgres => ("SET search_path TO app", ONE_TABLE),
+        Backend::Sqlite => ("PRAGMA recursive_triggers = ON", ONE_TABLE),
+    };
+    if db.backend == Backend::Postgres {
+        db.exec("CREATE SCHEMA app");
+    }
+    let mut conn = db.connect();
+    let migrator = Migrator::new(list).with_session_sql([setup]);
+    let dry = migrator
+        .apply_with(
+            &mut conn,
+            ApplyOptions::default().dry_run(true),
+            &mut Silent,
+        )
+        .unwrap();
+    assert_eq!(dry.session_sql, [setup]);
+    if db.backend == Backend::Mysql {
+        let without = Migrator::new(list).apply(&mut db.connect());
+        assert!(without.is_err(), "the list needs the setting");
+        db.exec("DROP TABLE IF EXISTS posts");
+        db.exec("DROP TABLE IF EXISTS schema_migrations");
+    }
+    let report = migrator
+        .apply(&mut conn)
+        .expect("with the session statement");
+    assert_eq!(report.applied.len(), list.len());
+    if db.backend == Backend::Postgres {
+        assert!(db.table_exists("app.schema_migrations") && db.table_exists("app.things"));
+        assert!(!db.table_exists("public.schema_migrations"));
+    }
+}
+
+/// Issue 13.5: the SQL `new` writes when none is given never runs.
+fn the_placeholder_is_refused_before_anything_runs(db: TestDb) {
+    static LIST: &[Migration] = &[
+        m(1, "Real", &["CREATE TABLE real_one (id INTEGER)"]),
+        m(
+            2,
+            "Not written yet",
+            &[versioned_migrations::PLACEHOLDER_SQL],
+        ),
+    ];
+    let mut conn = db.connect();
+    let err = Migrator::new(LIST)
+        .apply(&mut conn)
+        .expect_err("placeholder");
+    assert!(
+        err.to_string()
+            .contains("migration 2 (Not written yet) still has the placeholder SQL"),
+        "{err}"
+    );
+    assert!(!db.table_exists("real_one"), "refused before anything ran");
+    Migrator::new(&LIST[..1])
+        .apply(&mut conn)
+        .expect("the rest applies once it is gone");
+}
+
+/// Issue 13.13: a database migrated by a newer build (or another branch)
+/// can be rolled back by an older one: the down statements recorded in the
+/// row run, and the report says so.
+fn a_version_the_code_lacks_rolls_back_with_its_recorded_down(db: TestDb) {
+    static NEWER: &[Migration] = &[
+        common::reversible(
+            1,
+            "One",
+            &["CREATE TABLE one (id INTEGER)"],
+            &["DROP TABLE one"],
+        ),
+        common::reversible(
+            2,
+            "Two",
+            &["CREATE TABLE two (id INTEGER)"],
+            &["DROP TABLE two"],
+        ),
+    ];
+    let mut conn = db.connect();
+    Migrator::new(NEWER).apply(&mut conn).unwrap();
+    let older = Migrator::new(&NEWER[..1]);
+    assert!(older.apply(&mut conn).is_err(), "the database is ahead");
+    let report = older
+        .rollback(&mut conn, RollbackTarget::Steps(1), false, &mut Silent)
+        .expect("rolled back with the recorded down");
+    assert_eq!(report.reverted.len(), 1);
+    assert!(report.reverted[0].from_database);
+    assert!(!db.table_exists("two") && db.table_exists("one"));
+    assert!(
+        older.verify(&mut conn).unwrap().problems.is_empty(),
+        "back in step with this build"
+    );
+}
+
+/// Issue 13.14: `redo` rolls the newest back and applies it again.
+fn redo_rolls_back_and_applies_again(db: TestDb) {
+    static LIST: &[Migration] = &[
+        common::reversible(
+            1,
+            "One",
+            &["CREATE TABLE one (id INTEGER)"],
+            &["DROP TABLE one"],
+        ),
+        common::reversible(
+            2,
+            "Seed",
+            &["INSERT INTO one (id) VALUES (1)"],
+            &["DELETE FROM one WHERE id = 1"],
+        ),
+    ];
+    let mut conn = db.connect();
+    let migrator = Migrator::new(LIST);
+    migrator.apply(&mut conn).unwrap();
+    db.exec("INSERT INTO one (id) VALUES (2)");
+    let report = migrator.redo(&mut conn, 1, &mut Silent).unwrap();
+    assert_eq!(
+        report
+            .reverted
+            .iter()
+            .map(|r| r.version)
+            .collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(
+        report.applied.iter().map(|r| r.version).collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(report.version, 2);
+    assert_eq!(
+        db.count("one"),
+        2,
+        "row 1 deleted and inserted again, row 2 kept"
+    );
+    assert_eq!(db.tracked("schema_migrations"), [(1, true), (2, true)]);
 }

@@ -56,6 +56,10 @@ pub(crate) struct DatabaseArgs {
     /// Give up waiting for a lock (another run's, or one on the tracking table) after SECS seconds [default: 60]
     #[arg(long, value_name = "SECS", value_parser = seconds, allow_hyphen_values = true)]
     pub lock_timeout: Option<Duration>,
+    /// Run SQL on the connection before anything else (repeatable), e.g.
+    /// "SET FOREIGN_KEY_CHECKS = 0" or "SET search_path TO app"
+    #[arg(long, value_name = "SQL", action = clap::ArgAction::Append)]
+    pub session_sql: Vec<String>,
 }
 
 impl DatabaseArgs {
@@ -68,6 +72,10 @@ impl DatabaseArgs {
             },
             table: after.table.clone().or_else(|| self.table.clone()),
             lock_timeout: after.lock_timeout.or(self.lock_timeout),
+            session_sql: match after.session_sql.is_empty() {
+                true => self.session_sql.clone(),
+                false => after.session_sql.clone(),
+            },
         }
     }
 }

@@ -166,3 +166,76 @@ pub(crate) fn for_problem(problem: &Problem, run: &Invocation) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::MigrationFailure;
+
+    fn run() -> Invocation {
+        Invocation {
+            program: String::from("myapp migrate"),
+        }
+    }
+
+    fn failure(message: &str, dirty: bool) -> Error {
+        Error::MigrationFailed {
+            failure: Box::new(MigrationFailure {
+                version: 7,
+                description: String::from("d"),
+                direction: Direction::Up,
+                stage: FailureStage::Statement,
+                statement_index: Some(1),
+                statement: Some(String::from("x")),
+                database_message: message.to_string(),
+                dirty,
+                nothing_ran: false,
+                whole_run_rolled_back: false,
+                table: String::from("schema_migrations"),
+                completed: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn advice_names_the_way_out_and_this_binary() {
+        let concurrently = for_error(
+            &failure(
+                "CREATE INDEX CONCURRENTLY cannot run inside a transaction block",
+                false,
+            ),
+            &run(),
+        );
+        assert_eq!(
+            concurrently,
+            ["this statement must run outside a transaction: set `transaction: false` on migration 7, then rebuild"]
+        );
+        let read_only = for_error(
+            &failure("attempt to write a readonly database", false),
+            &run(),
+        );
+        assert!(
+            read_only[0].contains("the directory must be writable"),
+            "{read_only:?}"
+        );
+        let dirty = for_error(&failure("boom", true), &run());
+        assert!(
+            dirty[0].ends_with("then run `myapp migrate repair`"),
+            "{dirty:?}"
+        );
+        let plain = for_error(&failure("boom", false), &run());
+        assert_eq!(
+            plain,
+            ["fix the statement, rebuild, and run `myapp migrate apply` again"]
+        );
+        for (backend, tool) in [("PostgreSQL", "pg_dump"), ("MySQL", "mysqldump")] {
+            let advice = for_error(&Error::BackupUnsupported { backend }, &run());
+            assert!(advice[0].contains(tool), "{backend}: {advice:?}");
+            assert!(!advice[0].contains(if tool == "pg_dump" {
+                "mysqldump"
+            } else {
+                "pg_dump"
+            }));
+        }
+    }
+}

@@ -55,6 +55,15 @@ fn connect_sqlite(url: &DatabaseUrl, access: Access, fail: Fail) -> Result<AnyCo
     }
     let exists = path.exists();
     let mode = url.sqlite_mode().unwrap_or_default();
+    let access = match access {
+        Access::WriteExisting if !exists => {
+            return Err(Error::NoSuchDatabaseFile {
+                path: path.display().to_string(),
+            })
+        }
+        Access::WriteExisting => Access::ReadWrite,
+        other => other,
+    };
     let uri_mode = match (access, mode) {
         (Access::ReadOnly, _) if !exists => {
             return Err(Error::NoSuchDatabaseFile {
@@ -81,7 +90,7 @@ fn connect_sqlite(url: &DatabaseUrl, access: Access, fail: Fail) -> Result<AnyCo
             )))
         }
         (Access::ReadWrite, SqliteMode::ReadWrite) => "rw",
-        (Access::ReadWrite, _) => "rwc",
+        (_, _) => "rwc",
     };
     let uri = format!("file:{}?mode={uri_mode}", uri_path(&path.to_string_lossy()));
     establish_sqlite(&uri, fail)

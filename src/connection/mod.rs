@@ -49,9 +49,15 @@ impl AnyConnection {
 /// How a connection will be used: read commands never create or change a
 /// SQLite file, so they can inspect read-only files and missing ones alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Access {
-    /// Commands that change the database.
+    /// Commands that change the database, creating an SQLite file if
+    /// needed (`apply`).
     ReadWrite,
+    /// Commands that change an existing database and have nothing to do
+    /// on a new one (`rollback`, `repair`, `baseline`): a missing SQLite
+    /// file is [`Error::NoSuchDatabaseFile`](crate::Error::NoSuchDatabaseFile), not created.
+    WriteExisting,
     /// Commands that only read it.
     ReadOnly,
 }

@@ -104,6 +104,7 @@ impl Executor<'_> {
         .map_err(Error::Refused)?;
         let mut report = self.new_report(&plan);
         report.dry_run = true;
+        report.session_sql = self.session_sql.to_vec();
         report.pending = plan
             .pending
             .iter()
@@ -130,6 +131,7 @@ impl Executor<'_> {
         };
         Session::with(
             conn,
+            self.session_sql,
             self.settings(false),
             Guardrails::default(),
             |conn, _| {

@@ -32,6 +32,8 @@ pub(crate) struct Executor<'e> {
     pub lock_timeout: Duration,
     pub allow_out_of_order: bool,
     pub guardrails: Guardrails,
+    /// Statements run first on every connection (`--session-sql`).
+    pub session_sql: &'e [String],
 }
 
 /// A mutating command's view once it holds the lock.
@@ -69,6 +71,7 @@ impl<'e> Executor<'e> {
         let store = self.store(conn);
         Session::with(
             conn,
+            self.session_sql,
             self.settings(false),
             Guardrails::default(),
             |conn, _| {
@@ -90,6 +93,7 @@ impl<'e> Executor<'e> {
         let store = self.store(conn);
         Session::with(
             conn,
+            self.session_sql,
             self.settings(true),
             self.guardrails,
             |conn, session| {

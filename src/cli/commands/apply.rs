@@ -68,6 +68,12 @@ pub(super) fn apply(
 }
 
 fn print_apply(run: &Invocation, target: &Target, report: &ApplyReport) {
+    if report.dry_run && !report.session_sql.is_empty() {
+        println!("{DIM}Session statements, run first on the connection:{DIM:#}");
+        for sql in &report.session_sql {
+            println!("  {sql}");
+        }
+    }
     if report.dry_run {
         match report.pending.is_empty() {
             true => println!(
@@ -151,7 +157,8 @@ fn make_backup(
             backend: target.url.dialect().name(),
         }));
     };
-    if !path.exists() {
+    // A new (empty) file holds nothing to keep.
+    if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
         return Ok(());
     }
     let status = migrator.status(conn).map_err(&fail)?;

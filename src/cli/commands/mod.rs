@@ -87,18 +87,19 @@ fn migrator(
     let table = db.table.as_deref().unwrap_or(DEFAULT_TABLE);
     Ok(Migrator::new(migrations)
         .with_table(table)?
-        .with_lock_timeout(db.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT)))
+        .with_lock_timeout(db.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT))
+        .with_session_sql(db.session_sql.iter().cloned()))
 }
 
 /// How the command uses the database: read commands and dry runs never
 /// create or change anything.
 fn access(command: &Command) -> Access {
     match command {
-        Command::Apply { dry_run: false, .. }
-        | Command::Rollback { dry_run: false, .. }
+        Command::Apply { dry_run: false, .. } => Access::ReadWrite,
+        Command::Rollback { dry_run: false, .. }
         | Command::Redo { .. }
         | Command::Repair { .. }
-        | Command::Baseline { .. } => Access::ReadWrite,
+        | Command::Baseline { .. } => Access::WriteExisting,
         _ => Access::ReadOnly,
     }
 }
