@@ -26,18 +26,25 @@ type DbPool = Pool<ConnectionManager<SqliteConnection>>;
 /// Migrates on a connection from `pool`, off the async workers.
 async fn migrate(pool: DbPool) -> Result<ApplyReport, String> {
     let blocking = tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(|e| format!("no connection from the pool: {e}"))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| format!("no connection from the pool: {e}"))?;
         Migrator::new(migrations::MIGRATIONS)
             .apply(&mut *conn)
             .map_err(|e| e.to_string())
     });
-    blocking.await.map_err(|e| format!("the migration task failed: {e}"))?
+    blocking
+        .await
+        .map_err(|e| format!("the migration task failed: {e}"))?
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| String::from("app.db"));
-    let pool = match Pool::builder().max_size(4).build(ConnectionManager::new(url)) {
+    let pool = match Pool::builder()
+        .max_size(4)
+        .build(ConnectionManager::new(url))
+    {
         Ok(pool) => pool,
         Err(error) => {
             eprintln!("async_startup: cannot open the pool: {error}");
@@ -47,11 +54,17 @@ async fn main() -> ExitCode {
     let report = match migrate(pool.clone()).await {
         Ok(report) => report,
         Err(error) => {
-            eprintln!("async_startup: refusing to start, the database could not be migrated:\n{error}");
+            eprintln!(
+                "async_startup: refusing to start, the database could not be migrated:\n{error}"
+            );
             return ExitCode::from(1);
         }
     };
-    println!("ready version={} applied={}", report.version, report.applied.len());
+    println!(
+        "ready version={} applied={}",
+        report.version,
+        report.applied.len()
+    );
     if std::env::args().any(|a| a == "--once") {
         return ExitCode::SUCCESS;
     }

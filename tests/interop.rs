@@ -199,10 +199,20 @@ fn async_application_migrates_beside_its_pool() {
             .expect("run the async example (built by cargo test)")
     };
     let first = run();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert_eq!(String::from_utf8_lossy(&first.stdout).trim(), "ready version=6 applied=6");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout).trim(),
+        "ready version=6 applied=6"
+    );
     let again = run();
-    assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), "ready version=6 applied=0");
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        "ready version=6 applied=0"
+    );
     db.exec("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 2");
     let refused = run();
     assert_eq!(refused.status.code(), Some(1));
