@@ -21,6 +21,7 @@ const COMMANDS: &[&str] = &[
     "show",
     "new",
     "import",
+    "init",
     "completions",
     "man",
 ];
