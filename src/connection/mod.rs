@@ -61,3 +61,31 @@ pub enum Access {
     /// Commands that only read it.
     ReadOnly,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::database_url::DatabaseUrl;
+
+    #[test]
+    fn text_rows_read_every_column_by_position() {
+        let url = DatabaseUrl::parse(":memory:").unwrap();
+        let mut conn = AnyConnection::connect(&url, Access::ReadWrite).unwrap();
+        let rows = ops::Ops::load_text_rows(
+            &mut conn,
+            "SELECT 'a' AS x, NULL AS y, 42 UNION ALL SELECT 'b', 'c', 7",
+        )
+        .unwrap();
+        assert_eq!(
+            rows,
+            [
+                vec![Some("a".to_string()), None, Some("42".to_string())],
+                vec![
+                    Some("b".to_string()),
+                    Some("c".to_string()),
+                    Some("7".to_string())
+                ]
+            ]
+        );
+    }
+}

@@ -62,6 +62,33 @@ struct TextRow {
     value: Option<String>,
 }
 
+/// Every column of a row as text (`None` for NULL), whatever its names.
+/// The SQL must give text columns (cast them): PostgreSQL and MySQL send
+/// other types in binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextColumns(pub Vec<Option<String>>);
+
+impl<DB> QueryableByName<DB> for TextColumns
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<Text, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        use diesel::row::{Field, Row};
+        let mut values = Vec::with_capacity(row.field_count());
+        for index in 0..row.field_count() {
+            let field = Row::get(row, index).ok_or("a column vanished from the row")?;
+            values.push(match field.value() {
+                None => None,
+                Some(raw) => {
+                    Some(<String as diesel::deserialize::FromSql<Text, DB>>::from_sql(raw)?)
+                }
+            });
+        }
+        Ok(TextColumns(values))
+    }
+}
+
 /// What the runner does on a connection.
 pub trait Ops {
     fn dialect(&self) -> Dialect;
@@ -77,6 +104,8 @@ pub trait Ops {
     fn scalar_text(&mut self, sql: &str) -> QueryResult<Option<String>>;
     /// The column `timeout` of the first row (SQLite's `PRAGMA busy_timeout`).
     fn scalar_timeout(&mut self, sql: &str) -> QueryResult<Option<i64>>;
+    /// Every row, every column as text (see [`TextColumns`]).
+    fn load_text_rows(&mut self, sql: &str) -> QueryResult<Vec<Vec<Option<String>>>>;
 }
 
 macro_rules! bind_all {
@@ -138,6 +167,11 @@ macro_rules! impl_ops {
                 let rows: Vec<BusyTimeoutRow> = diesel::sql_query(sql).load(self)?;
                 Ok(rows.into_iter().next().map(|row| row.timeout))
             }
+
+            fn load_text_rows(&mut self, sql: &str) -> QueryResult<Vec<Vec<Option<String>>>> {
+                let rows: Vec<TextColumns> = diesel::sql_query(sql).load(self)?;
+                Ok(rows.into_iter().map(|row| row.0).collect())
+            }
         }
     };
 }
@@ -184,5 +218,8 @@ impl Ops for AnyConnection {
     }
     fn scalar_timeout(&mut self, sql: &str) -> QueryResult<Option<i64>> {
         delegate!(self, c => c.scalar_timeout(sql))
+    }
+    fn load_text_rows(&mut self, sql: &str) -> QueryResult<Vec<Vec<Option<String>>>> {
+        delegate!(self, c => c.load_text_rows(sql))
     }
 }
