@@ -220,6 +220,12 @@ pub struct MigrationFailure {
     /// Migrations applied (or rolled back) in this run before the failure;
     /// they stay so unless `whole_run_rolled_back`.
     pub completed: Vec<StepReport>,
+    /// The statement gave up waiting for a lock (`--ddl-lock-timeout`).
+    pub lock_timeout: bool,
+    /// The sessions holding locks it waited on, where the database tells.
+    pub blockers: Vec<Blocker>,
+    /// An INVALID index the cancelled `CREATE INDEX CONCURRENTLY` left, dropped.
+    pub dropped_index: Option<String>,
 }
 
 impl Error {
@@ -278,8 +284,19 @@ fn failure_message(f: &MigrationFailure) -> String {
         ),
         _ => String::from("ran, but recording it failed:"),
     };
+    let mut said = f.database_message.trim().to_string();
+    if f.lock_timeout {
+        said.push_str(&blocker_lines(&f.blockers));
+    }
+    if let Some(index) = &f.dropped_index {
+        said.push_str(&format!(
+            "\n  the invalid index {index} it left was dropped"
+        ));
+    }
     let outcome = if f.whole_run_rolled_back {
         "the whole run was one transaction and was rolled back: nothing was applied"
+    } else if f.nothing_ran && f.lock_timeout {
+        "it gave up waiting for a lock before doing anything; nothing of it was kept"
     } else if f.nothing_ran {
         "the database rejected it before anything ran; nothing of it was applied"
     } else if f.dirty {
@@ -291,11 +308,28 @@ fn failure_message(f: &MigrationFailure) -> String {
         }
     };
     format!(
-        "{action} {} ({}) {what}\n  database said: {}\n{outcome}",
-        f.version,
-        f.description,
-        f.database_message.trim()
+        "{action} {} ({}) {what}\n  database said: {said}\n{outcome}",
+        f.version, f.description
     )
+}
+
+/// `held by session 4711 (idle in transaction for 12s): SELECT …`, a line each.
+fn blocker_lines(blockers: &[Blocker]) -> String {
+    let mut text = String::new();
+    for blocker in blockers {
+        text.push_str(&format!("\n  held by session {}", blocker.session));
+        if let Some(state) = &blocker.state {
+            text.push_str(&format!(" ({state}"));
+            if let Some(seconds) = blocker.running_for_s {
+                text.push_str(&format!(" for {seconds:.0}s"));
+            }
+            text.push(')');
+        }
+        if let Some(query) = blocker.query.as_deref().filter(|q| !q.is_empty()) {
+            text.push_str(&format!(": {query}"));
+        }
+    }
+    text
 }
 
 fn lock_timeout_message(lock: &LockKind, waited: &Duration, blockers: &[Blocker]) -> String {

@@ -5,9 +5,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::connection::MigrationConnection;
-use crate::dialect::Guardrails;
 use crate::error::{Error, Result};
 use crate::executor::{ApplyOptions, Executor};
+use crate::guardrails::Guardrails;
 use crate::migration::Migration;
 use crate::observer::{Observer, Silent};
 use crate::plan::{CodeList, RollbackTarget};
@@ -92,6 +92,16 @@ impl Migrator {
         statements: impl IntoIterator<Item = S>,
     ) -> Self {
         self.session_sql = statements.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Limits for the migrations' own statements in every command that runs
+    /// them (`apply`, `rollback`, `redo`): how long a statement may wait for
+    /// a lock, how long it may run, how often to retry a migration that gave
+    /// up waiting for a lock. `ApplyOptions::guardrails` overrides them for
+    /// one `apply`.
+    pub fn with_guardrails(mut self, guardrails: Guardrails) -> Self {
+        self.guardrails = guardrails;
         self
     }
 

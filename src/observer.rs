@@ -29,6 +29,16 @@ pub trait Observer {
     fn statement_started(&mut self, _step: &StepInfo<'_>, _index: usize, _sql: &str) {}
     /// A migration finished and is recorded (or its row removed).
     fn migration_finished(&mut self, _report: &StepReport) {}
+    /// A migration gave up waiting for a lock and nothing of it was kept; it
+    /// runs again after `pause` (retry `attempt` of `retries`).
+    fn retrying(
+        &mut self,
+        _step: &StepInfo<'_>,
+        _attempt: u32,
+        _retries: u32,
+        _pause: std::time::Duration,
+    ) {
+    }
 }
 
 /// An observer that ignores everything.

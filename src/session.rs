@@ -4,8 +4,9 @@
 //! connection keeps its own settings).
 
 use crate::connection::MigrationConnection;
-use crate::dialect::{Dialect, Guardrails, Saved, SessionSettings};
+use crate::dialect::{Dialect, Saved, SessionSettings};
 use crate::error::{Error, Result};
+use crate::guardrails::Guardrails;
 
 /// What a command set on its connection, and what to give back.
 #[derive(Debug, Clone)]
@@ -48,6 +49,18 @@ impl Session {
         if let Some(sql) = dialect.save_settings_exec() {
             conn.batch_execute(sql).map_err(failed)?;
         }
+        // MySQL and MariaDB name the statement time limit differently.
+        let saved = match (guardrails.statement_timeout, dialect.server_version_query()) {
+            (Some(_), Some(sql)) => {
+                let version = conn.scalar_text(sql).map_err(failed)?.unwrap_or_default();
+                let saved = saved.with_server_version(&version);
+                if let Some(sql) = dialect.save_statement_timer(&saved) {
+                    conn.batch_execute(sql).map_err(failed)?;
+                }
+                saved
+            }
+            _ => saved,
+        };
         let session = Session {
             dialect,
             settings,
@@ -81,7 +94,8 @@ impl Session {
             .migration_settings_session(&self.saved, &self.guardrails)?;
         Some((
             during,
-            self.dialect.tool_settings(&self.settings, &self.saved),
+            self.dialect
+                .after_migration_session(&self.settings, &self.saved),
         ))
     }
 

@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use crate::connection::MigrationConnection;
 use crate::dialect::Dialect;
-use crate::error::{FailureStage, MigrationFailure};
+use crate::error::{Blocker, FailureStage, MigrationFailure};
 use crate::observer::{Observer, StepInfo};
 use crate::report::{Direction, StepReport};
 use crate::session::Session;
@@ -119,7 +119,9 @@ impl Runner<'_> {
             Ok(elapsed) => elapsed,
             Err((index, e)) => {
                 abandon(conn);
-                return Err(fail(FailureStage::Statement, Some(index), &e));
+                let mut failure = fail(FailureStage::Statement, Some(index), &e);
+                self.note_lock_wait(conn, work, &mut failure);
+                return Err(failure);
             }
         };
         if work.foreign_keys_off && own {
@@ -209,8 +211,16 @@ impl Runner<'_> {
         error: &diesel::result::Error,
     ) -> Box<MigrationFailure> {
         let message = error.to_string();
-        let rejected = index == 1 && conn.dialect().rejected_before_running(&message);
-        let taken_back = rejected
+        let dialect = conn.dialect();
+        let lock_timeout = dialect.is_lock_timeout(&message);
+        // A first statement cancelled on a lock wait kept nothing, once any
+        // invalid index a concurrent build left is dropped.
+        let dropped_index = match (index, lock_timeout) {
+            (1, true) => self.drop_invalid_index(conn, work.statements[0]),
+            _ => None,
+        };
+        let clean = index == 1 && (lock_timeout || dialect.rejected_before_running(&message));
+        let taken_back = clean
             && match work.direction {
                 Direction::Up => self.store.delete(conn, work.version).is_ok(),
                 Direction::Down => self.store.mark_applied(conn, work.version).is_ok(),
@@ -227,7 +237,70 @@ impl Runner<'_> {
             !taken_back,
         );
         failure.nothing_ran = taken_back;
+        failure.dropped_index = dropped_index;
+        self.note_lock_wait(conn, work, &mut failure);
         failure
+    }
+
+    /// A statement that gave up waiting for a lock: names who held it.
+    fn note_lock_wait(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        work: &Work,
+        failure: &mut MigrationFailure,
+    ) {
+        if !conn.dialect().is_lock_timeout(&failure.database_message) {
+            return;
+        }
+        failure.lock_timeout = true;
+        let statement = failure
+            .statement_index
+            .and_then(|i| work.statements.get(i - 1))
+            .copied()
+            .unwrap_or_default();
+        failure.blockers = self.blockers(conn, statement);
+    }
+
+    /// PostgreSQL: the INVALID index a cancelled `CREATE INDEX CONCURRENTLY`
+    /// left behind, dropped; its name.
+    fn drop_invalid_index(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        statement: &str,
+    ) -> Option<String> {
+        let index = crate::guardrails::concurrent_index(statement)?;
+        let dialect = conn.dialect();
+        let check = crate::dialect::Sql::new(dialect.invalid_index_query(&index)?, Vec::new());
+        if conn.scalar_i64(&check).ok()? != Some(1) {
+            return None;
+        }
+        conn.batch_execute(&dialect.drop_index_concurrently(&index)?)
+            .ok()?;
+        Some(index)
+    }
+
+    /// The sessions holding locks on the tables `statement` names.
+    fn blockers(&self, conn: &mut dyn MigrationConnection, statement: &str) -> Vec<Blocker> {
+        let tables = crate::guardrails::tables_named(statement);
+        let Some(sql) = conn.dialect().blockers_query(&tables) else {
+            return Vec::new();
+        };
+        conn.load_text_rows(&sql)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|row| {
+                let mut columns = row.into_iter();
+                Some(Blocker {
+                    session: columns.next()??,
+                    state: columns.next().flatten(),
+                    running_for_s: columns.next().flatten().and_then(|s| s.parse().ok()),
+                    query: columns
+                        .next()
+                        .flatten()
+                        .map(|q| q.split_whitespace().collect::<Vec<_>>().join(" ")),
+                })
+            })
+            .collect()
     }
 
     /// Runs the statements in order; the elapsed milliseconds, or the
@@ -328,6 +401,9 @@ impl Runner<'_> {
             whole_run_rolled_back: false,
             table: self.store.table.to_string(),
             completed: Vec::new(),
+            lock_timeout: false,
+            blockers: Vec::new(),
+            dropped_index: None,
         })
     }
 }

@@ -94,6 +94,36 @@ pub(crate) struct FanoutArgs {
     pub fail_fast: bool,
 }
 
+/// Limits for the migrations' own statements on a live database.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct GuardArgs {
+    /// How long one of the migrations' statements may wait for a table lock
+    /// (PostgreSQL lock_timeout, MySQL lock_wait_timeout); names who held it
+    #[arg(long, value_name = "SECS", value_parser = seconds, allow_hyphen_values = true)]
+    pub ddl_lock_timeout: Option<Duration>,
+    /// The longest one of the migrations' statements may run (PostgreSQL
+    /// statement_timeout, MariaDB max_statement_time, MySQL max_execution_time)
+    #[arg(long, value_name = "SECS", value_parser = seconds, allow_hyphen_values = true)]
+    pub statement_timeout: Option<Duration>,
+    /// Retry a migration that gave up waiting for a lock up to K times,
+    /// pausing 1 s, 2 s, 4 s, … in between
+    #[arg(long, value_name = "K", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub retries: u32,
+}
+
+impl GuardArgs {
+    pub(crate) fn guardrails(&self) -> crate::Guardrails {
+        let mut guardrails = crate::Guardrails::default().retries(self.retries);
+        if let Some(timeout) = self.ddl_lock_timeout {
+            guardrails = guardrails.ddl_lock_timeout(timeout);
+        }
+        if let Some(timeout) = self.statement_timeout {
+            guardrails = guardrails.statement_timeout(timeout);
+        }
+        guardrails
+    }
+}
+
 /// A duration in seconds: a number from 0 to 86400 (one day).
 pub(crate) fn seconds(text: &str) -> Result<Duration, String> {
     let value: f64 = text
@@ -115,6 +145,8 @@ pub(crate) enum Command {
         database: DatabaseArgs,
         #[command(flatten)]
         fanout: FanoutArgs,
+        #[command(flatten)]
+        guard: GuardArgs,
         /// Apply nothing above this version
         #[arg(long, value_name = "N")]
         to: Option<i64>,
@@ -137,6 +169,8 @@ pub(crate) enum Command {
     Rollback {
         #[command(flatten)]
         database: DatabaseArgs,
+        #[command(flatten)]
+        guard: GuardArgs,
         /// Roll back every migration above version N
         #[arg(long, value_name = "N", conflicts_with = "steps")]
         to: Option<i64>,
@@ -152,6 +186,8 @@ pub(crate) enum Command {
     Redo {
         #[command(flatten)]
         database: DatabaseArgs,
+        #[command(flatten)]
+        guard: GuardArgs,
         /// How many of the newest migrations
         #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         steps: u32,
@@ -325,6 +361,16 @@ impl Command {
             | Command::Init { .. }
             | Command::Completions { .. }
             | Command::Man => None,
+        }
+    }
+
+    /// The guardrails given to a command that runs migrations.
+    pub(crate) fn guardrails(&self) -> crate::Guardrails {
+        match self {
+            Command::Apply { guard, .. }
+            | Command::Rollback { guard, .. }
+            | Command::Redo { guard, .. } => guard.guardrails(),
+            _ => crate::Guardrails::default(),
         }
     }
 

@@ -60,6 +60,12 @@ pub(crate) fn for_error(error: &Error, run: &Invocation) -> Vec<String> {
 
 fn for_failure(f: &MigrationFailure, run: &Invocation) -> String {
     let message = f.database_message.to_lowercase();
+    if f.lock_timeout {
+        return format!(
+            "a session held a lock this migration needs (named above): end or wait for it, then run {} again; --retries K retries by itself",
+            run.command("apply")
+        );
+    }
     if message.contains("cannot run inside a transaction block")
         || message.contains("cannot be executed inside a transaction")
     {
@@ -193,6 +199,9 @@ mod tests {
                 whole_run_rolled_back: false,
                 table: String::from("schema_migrations"),
                 completed: Vec::new(),
+                lock_timeout: false,
+                blockers: Vec::new(),
+                dropped_index: None,
             }),
         }
     }

@@ -93,6 +93,10 @@ impl Observer for Progress {
         }
     }
 
+    fn retrying(&mut self, step: &StepInfo<'_>, attempt: u32, retries: u32, pause: Duration) {
+        self.retry_line(step, attempt, retries, pause);
+    }
+
     fn migration_finished(&mut self, report: &StepReport) {
         self.stop_spinner();
         if !self.out.human() {
@@ -112,6 +116,20 @@ impl Observer for Progress {
             report.description,
             format_ms(report.execution_ms)
         );
+    }
+}
+
+impl Progress {
+    fn retry_line(&mut self, step: &StepInfo<'_>, attempt: u32, retries: u32, pause: Duration) {
+        self.stop_spinner();
+        if !self.out.quiet {
+            eprintln!(
+                "  {YELLOW}↻ {:>4}  {}: gave up waiting for a lock; retry {attempt} of {retries} in {:.0} s{YELLOW:#}",
+                step.version,
+                step.description,
+                pause.as_secs_f64()
+            );
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 mod session;
 mod tracking;
 
-pub(crate) use session::{Guardrails, Saved, SessionSettings};
+pub(crate) use session::{Saved, SessionSettings};
 
 // `Bind` and `Sql` appear in the sealed connection trait's signatures, so
 // they are `pub` in this private module: reachable by no one outside.

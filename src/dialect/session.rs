@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::Dialect;
+use crate::guardrails::Guardrails;
 use crate::table::TableName;
 
 /// The settings the tool gives its own statements on the tracking table.
@@ -17,13 +18,6 @@ pub(crate) struct SessionSettings {
     pub check_client: bool,
 }
 
-/// Limits for the migration's own statements (off unless given).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Guardrails {
-    pub ddl_lock_timeout: Option<Duration>,
-    pub statement_timeout: Option<Duration>,
-}
-
 /// What the session had before the tool changed it, to hand back to the
 /// migration's statements and to restore at the end. PostgreSQL:
 /// `lock_timeout|statement_timeout|client_connection_check_interval`;
@@ -31,6 +25,9 @@ pub(crate) struct Guardrails {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Saved {
     parts: Vec<String>,
+    /// MySQL: whether the server is MariaDB, known when a statement timeout
+    /// is in use (the two servers name that setting differently).
+    mariadb: Option<bool>,
 }
 
 impl Saved {
@@ -39,7 +36,14 @@ impl Saved {
             parts: text
                 .map(|t| t.split('|').map(str::to_string).collect())
                 .unwrap_or_default(),
+            mariadb: None,
         }
+    }
+
+    /// Records which MySQL server this is, from `VERSION()`.
+    pub(crate) fn with_server_version(mut self, version: &str) -> Saved {
+        self.mariadb = Some(version.contains("MariaDB"));
+        self
     }
 
     fn part(&self, i: usize) -> Option<&str> {
@@ -109,6 +113,36 @@ impl Dialect {
         }
     }
 
+    /// MySQL: the server's version text (to tell MariaDB from MySQL).
+    pub(crate) fn server_version_query(self) -> Option<&'static str> {
+        match self {
+            Dialect::Mysql => Some("SELECT CAST(VERSION() AS CHAR) AS value"),
+            Dialect::Postgres | Dialect::Sqlite => None,
+        }
+    }
+
+    /// MySQL: saves the statement time limit before a migration sets it.
+    pub(crate) fn save_statement_timer(self, saved: &Saved) -> Option<&'static str> {
+        match (self, saved.mariadb) {
+            (Dialect::Mysql, Some(true)) => {
+                Some("SET @vm_saved_mst = @@SESSION.max_statement_time")
+            }
+            (Dialect::Mysql, Some(false)) => {
+                Some("SET @vm_saved_met = @@SESSION.max_execution_time")
+            }
+            _ => None,
+        }
+    }
+
+    /// MySQL: the statement time limit back as it was.
+    fn restore_statement_timer(self, saved: &Saved) -> Option<&'static str> {
+        match (self, saved.mariadb) {
+            (Dialect::Mysql, Some(true)) => Some("SET SESSION max_statement_time = @vm_saved_mst"),
+            (Dialect::Mysql, Some(false)) => Some("SET SESSION max_execution_time = @vm_saved_met"),
+            _ => None,
+        }
+    }
+
     /// The tool's settings for the session (one batch).
     pub(crate) fn tool_settings(self, settings: &SessionSettings, saved: &Saved) -> String {
         let timeout = settings.lock_timeout;
@@ -150,10 +184,17 @@ impl Dialect {
                 }
                 Some(sql)
             }
-            Dialect::Mysql => Some(String::from(
-                "SET SESSION lock_wait_timeout = @vm_saved_lwt, \
-                 SESSION innodb_lock_wait_timeout = @vm_saved_ilwt",
-            )),
+            Dialect::Mysql => {
+                let mut sql = String::from(
+                    "SET SESSION lock_wait_timeout = @vm_saved_lwt, \
+                     SESSION innodb_lock_wait_timeout = @vm_saved_ilwt",
+                );
+                if let Some(timer) = self.restore_statement_timer(saved) {
+                    sql.push_str("; ");
+                    sql.push_str(timer);
+                }
+                Some(sql)
+            }
             Dialect::Sqlite => {
                 let ms: i64 = saved.part(0)?.parse().ok()?;
                 Some(format!("PRAGMA busy_timeout = {ms}"))
@@ -193,9 +234,23 @@ impl Dialect {
                     Some(timeout) => whole_seconds(timeout).to_string(),
                     None => String::from("@vm_saved_ilwt"),
                 };
-                Some(format!(
+                let mut sql = format!(
                     "SET SESSION lock_wait_timeout = {lock}, SESSION innodb_lock_wait_timeout = {row_lock}"
-                ))
+                );
+                if let Some(timeout) = guard.statement_timeout {
+                    match saved.mariadb {
+                        Some(true) => sql.push_str(&format!(
+                            ", SESSION max_statement_time = {:.3}",
+                            timeout.as_secs_f64()
+                        )),
+                        Some(false) => sql.push_str(&format!(
+                            ", SESSION max_execution_time = {}",
+                            millis(timeout)
+                        )),
+                        None => {}
+                    }
+                }
+                Some(sql)
             }
             Dialect::Sqlite => None,
         }
@@ -211,6 +266,87 @@ impl Dialect {
             value(guard.ddl_lock_timeout, saved.part(0)),
             value(guard.statement_timeout, saved.part(1))
         )
+    }
+
+    /// After a migration's statements outside a transaction: the tool's
+    /// settings again, and the statement time limit as it was.
+    pub(crate) fn after_migration_session(
+        self,
+        settings: &SessionSettings,
+        saved: &Saved,
+    ) -> String {
+        let mut sql = self.tool_settings(settings, saved);
+        if self == Dialect::Mysql {
+            if let Some(timer) = self.restore_statement_timer(saved) {
+                sql.push_str("; ");
+                sql.push_str(timer);
+            }
+        }
+        if self == Dialect::Postgres {
+            sql.push_str("; SET statement_timeout = ");
+            sql.push_str(&self.string_literal(saved.part(1).unwrap_or("0")));
+        }
+        sql
+    }
+
+    /// The sessions holding locks on `tables` (or, when none are known, on
+    /// any table of this database), for naming what a migration waited on:
+    /// rows of (id, state, seconds running, start of its query).
+    pub(crate) fn blockers_query(self, tables: &[String]) -> Option<String> {
+        match self {
+            Dialect::Postgres => {
+                let filter = match tables.is_empty() {
+                    true => String::from(
+                        "l.relation IS NOT NULL AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                    ),
+                    false => {
+                        let names: Vec<String> = tables.iter().map(|t| format!("to_regclass({})", self.string_literal(t))).collect();
+                        format!("l.relation IN ({})", names.join(", "))
+                    }
+                };
+                Some(format!(
+                    "SELECT CAST(a.pid AS TEXT), CAST(a.state AS TEXT), \
+                     CAST(round(EXTRACT(EPOCH FROM now() - COALESCE(a.xact_start, a.query_start))) AS TEXT), \
+                     CAST(left(a.query, 200) AS TEXT) \
+                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                     WHERE l.granted AND a.pid <> pg_backend_pid() AND {filter} \
+                     GROUP BY a.pid, a.state, a.xact_start, a.query_start, a.query ORDER BY a.pid"
+                ))
+            }
+            Dialect::Mysql => Some(String::from(
+                "SELECT CAST(p.ID AS CHAR), CAST(p.COMMAND AS CHAR), \
+                 CAST(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS CHAR), \
+                 CAST(LEFT(COALESCE(p.INFO, t.trx_query, ''), 200) AS CHAR) \
+                 FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p \
+                 ON p.ID = t.trx_mysql_thread_id WHERE p.ID <> CONNECTION_ID() ORDER BY p.ID",
+            )),
+            Dialect::Sqlite => None,
+        }
+    }
+
+    /// PostgreSQL: drops an index a cancelled `CREATE INDEX CONCURRENTLY`
+    /// left behind INVALID (and nothing else: a valid index is kept). A
+    /// `DO` block cannot run it (no concurrent drop in a transaction), so
+    /// this is the check; [`Dialect::drop_index_concurrently`] the drop.
+    pub(crate) fn invalid_index_query(self, index: &str) -> Option<String> {
+        match self {
+            Dialect::Postgres => Some(format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS value FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                 WHERE NOT i.indisvalid AND c.relname = {}",
+                self.string_literal(index)
+            )),
+            Dialect::Sqlite | Dialect::Mysql => None,
+        }
+    }
+
+    pub(crate) fn drop_index_concurrently(self, index: &str) -> Option<String> {
+        match self {
+            Dialect::Postgres => Some(format!(
+                "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                self.quote_ident(index)
+            )),
+            Dialect::Sqlite | Dialect::Mysql => None,
+        }
     }
 
     /// Back to the tool's lock timeout inside a migration's transaction,
@@ -403,10 +539,7 @@ mod tests {
                 .as_deref(),
             Some("SET LOCAL lock_timeout = '0'; SET LOCAL statement_timeout = '30s'")
         );
-        let guard = Guardrails {
-            ddl_lock_timeout: Some(Duration::from_secs(2)),
-            statement_timeout: None,
-        };
+        let guard = Guardrails::default().ddl_lock_timeout(Duration::from_secs(2));
         assert_eq!(
             Dialect::Postgres
                 .migration_settings_local(&saved, &guard)

@@ -4,8 +4,9 @@
 use super::{up_work, Executor, Locked};
 use crate::checksum;
 use crate::connection::MigrationConnection;
-use crate::dialect::{Bind, Guardrails, Sql};
+use crate::dialect::{Bind, Sql};
 use crate::error::{Error, FailureStage, MigrationFailure, Result};
+use crate::guardrails::Guardrails;
 use crate::observer::Observer;
 use crate::plan::{analyze, plan_apply, ApplyPlan};
 use crate::report::{ApplyReport, PendingMigration, StepReport};
@@ -27,6 +28,9 @@ pub struct ApplyOptions {
     /// MySQL/MariaDB (DDL commits implicitly) and when a pending migration
     /// has `transaction: false`.
     pub single_transaction: bool,
+    /// Limits for the migrations' own statements; each falls back to the
+    /// migrator's ([`Migrator::with_guardrails`](crate::Migrator::with_guardrails)).
+    pub guardrails: Guardrails,
 }
 
 impl ApplyOptions {
@@ -47,10 +51,29 @@ impl ApplyOptions {
         self.single_transaction = single;
         self
     }
+
+    /// Limits for the migrations' own statements.
+    pub fn guardrails(mut self, guardrails: Guardrails) -> Self {
+        self.guardrails = guardrails;
+        self
+    }
 }
 
 impl Executor<'_> {
     pub(crate) fn apply(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        options: ApplyOptions,
+        observer: &mut dyn Observer,
+    ) -> Result<ApplyReport> {
+        let guarded = Executor {
+            guardrails: options.guardrails.or(self.guardrails),
+            ..*self
+        };
+        guarded.apply_guarded(conn, options, observer)
+    }
+
+    fn apply_guarded(
         &self,
         conn: &mut dyn MigrationConnection,
         options: ApplyOptions,
@@ -229,11 +252,9 @@ impl Executor<'_> {
         plan: &ApplyPlan,
         mut report: ApplyReport,
     ) -> Result<ApplyReport> {
-        let runner = locked.runner();
         for &(migration, checksum) in &plan.pending {
             let work = up_work(migration, checksum);
-            let protocol = Protocol::choose(conn.dialect(), work.transaction, false);
-            match runner.run(conn, observer, &work, protocol) {
+            match self.run_step(conn, observer, locked, &work) {
                 Ok(done) => {
                     report.version = report.version.max(done.version);
                     observer.migration_finished(&done);
@@ -342,5 +363,8 @@ fn one_transaction_failure(
         whole_run_rolled_back: true,
         table: locked.store.table.to_string(),
         completed: done,
+        lock_timeout: false,
+        blockers: Vec::new(),
+        dropped_index: None,
     })
 }

@@ -10,13 +10,17 @@ mod rollback;
 use std::time::Duration;
 
 use crate::connection::MigrationConnection;
-use crate::dialect::{Guardrails, SessionSettings};
+use crate::dialect::SessionSettings;
+use crate::error::MigrationFailure;
 use crate::error::{Error, LockKind, Result};
+use crate::guardrails::Guardrails;
 use crate::lock;
 use crate::observer::Observer;
+use crate::observer::StepInfo;
 use crate::plan::{CodeList, PlanOptions};
+use crate::report::StepReport;
 use crate::session::Session;
-use crate::step::{Runner, Work};
+use crate::step::{Protocol, Runner, Work};
 use crate::store::{Rows, Store};
 use crate::table::TableName;
 use crate::tracking::Shape;
@@ -145,6 +149,48 @@ impl<'e> Executor<'e> {
         body: impl FnOnce(&mut dyn MigrationConnection) -> Result<T>,
     ) -> Result<T> {
         transaction::in_transaction(conn, action, || self.write_lock_timeout(), body)
+    }
+}
+
+impl Executor<'_> {
+    /// Runs one step with its own protocol, retrying it when it gave up
+    /// waiting for a lock, as often as the guardrails allow and with growing
+    /// pauses: a transactional migration was rolled back whole, and a
+    /// non-transactional one is retried only when nothing of it was kept
+    /// (its first statement was cancelled, and any invalid index it left was
+    /// dropped).
+    fn run_step(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+        locked: &Locked,
+        work: &Work,
+    ) -> Result<StepReport, Box<MigrationFailure>> {
+        let runner = locked.runner();
+        let protocol = Protocol::choose(conn.dialect(), work.transaction, false);
+        let retries = self.guardrails.retries;
+        let mut attempt = 0;
+        loop {
+            match runner.run(conn, observer, work, protocol) {
+                Err(failure)
+                    if failure.lock_timeout
+                        && attempt < retries
+                        && (protocol == Protocol::Atomic || failure.nothing_ran) =>
+                {
+                    attempt += 1;
+                    let pause = Guardrails::pause(attempt);
+                    let step = StepInfo {
+                        version: work.version,
+                        description: work.description,
+                        direction: work.direction,
+                        from_database: work.from_database,
+                    };
+                    observer.retrying(&step, attempt, retries, pause);
+                    std::thread::sleep(pause);
+                }
+                other => return other,
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::plan::{plan_redo, plan_rollback, RollbackPlan, RollbackStep, RollbackTarget};
 use crate::report::{Direction, PendingMigration, RedoReport, RollbackReport, StepReport};
-use crate::step::{Protocol, Work};
+use crate::step::Work;
 
 impl Executor<'_> {
     /// Runs `down` statements newest first, removing each row; refuses,
@@ -49,7 +49,6 @@ impl Executor<'_> {
         plan: &RollbackPlan,
         mut done: Vec<StepReport>,
     ) -> Result<Vec<StepReport>> {
-        let runner = locked.runner();
         for step in &plan.steps {
             let checksum = locked
                 .rows
@@ -58,8 +57,7 @@ impl Executor<'_> {
                 .find(|row| row.version == step.version)
                 .and_then(|row| row.checksum.as_deref());
             let work = down_work(step, checksum);
-            let protocol = Protocol::choose(conn.dialect(), work.transaction, false);
-            match runner.run(conn, observer, &work, protocol) {
+            match self.run_step(conn, observer, locked, &work) {
                 Ok(reverted) => {
                     observer.migration_finished(&reverted);
                     done.push(reverted);
@@ -84,15 +82,13 @@ impl Executor<'_> {
             let (plan, again) =
                 plan_redo(self.code, &locked.rows.rows, steps).map_err(Error::Refused)?;
             let reverted = self.revert(conn, observer, &locked, &plan, Vec::new())?;
-            let runner = locked.runner();
             let mut applied: Vec<StepReport> = Vec::new();
             for migration in again {
                 let Some((migration, checksum)) = self.code.find(migration.version) else {
                     continue;
                 };
                 let work = up_work(migration, checksum);
-                let protocol = Protocol::choose(conn.dialect(), work.transaction, false);
-                match runner.run(conn, observer, &work, protocol) {
+                match self.run_step(conn, observer, &locked, &work) {
                     Ok(done) => {
                         observer.migration_finished(&done);
                         applied.push(done);

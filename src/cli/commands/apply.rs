@@ -39,10 +39,12 @@ pub(super) fn apply(
         return Ok(ExitCode::SUCCESS);
     };
     let migrator = migrator.clone().allow_out_of_order(*allow_out_of_order);
-    let options = ApplyOptions {
-        target: *to,
-        dry_run: *dry_run,
-        single_transaction: *single_transaction,
+    let options = ApplyOptions::default()
+        .dry_run(*dry_run)
+        .single_transaction(*single_transaction);
+    let options = match to {
+        Some(version) => options.to(*version),
+        None => options,
     };
     if out.human() && !dry_run {
         println!(

@@ -39,7 +39,7 @@ pub(crate) fn run(
         );
     };
     let db = args.database.merged(after);
-    let migrator = migrator(migrations, &db)?;
+    let migrator = migrator(migrations, &db)?.with_guardrails(command.guardrails());
     if let Some(targets) = fanout::targets(&db, command.fanout())? {
         return fanout::run(command, &migrator, &targets, out);
     }

@@ -66,10 +66,14 @@ pub(crate) fn run(
             single_transaction,
             ..
         } => render::Job::Apply {
-            options: crate::ApplyOptions {
-                target: *to,
-                dry_run: *dry_run,
-                single_transaction: *single_transaction,
+            options: {
+                let options = crate::ApplyOptions::default()
+                    .dry_run(*dry_run)
+                    .single_transaction(*single_transaction);
+                match to {
+                    Some(version) => options.to(*version),
+                    None => options,
+                }
             },
             allow_out_of_order: *allow_out_of_order,
         },
