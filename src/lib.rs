@@ -19,6 +19,9 @@ mod diesel_source;
 mod error;
 pub mod fanout;
 pub mod import;
+#[cfg(feature = "lint")]
+pub mod lint;
+mod lint_rule;
 mod lock;
 mod migration;
 pub mod migrations_file;
@@ -44,6 +47,7 @@ pub use diesel_source::{DieselSource, Irreversible};
 pub use diesel;
 pub use diesel_migrations;
 pub use error::{Direction, Error, MigrationFailure, Result};
+pub use lint_rule::{Lint, Severity, UnknownLint};
 pub use migration::{checksum, find_invalid, validate, InvalidMigration, Migration, Rule};
 pub use migrator::{
     ApplyOptions, Migrator, Observer, RollbackTarget, Silent, DEFAULT_LOCK_TIMEOUT,

@@ -3,6 +3,8 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::lint_rule::Lint;
+
 /// One schema migration, declared in code.
 ///
 /// ```
@@ -32,6 +34,11 @@ pub struct Migration {
     /// transaction, such as PostgreSQL's `CREATE INDEX CONCURRENTLY`; such a
     /// migration is recorded as dirty before it runs and marked done after.
     pub transaction: bool,
+    /// Lint rules this migration breaks on purpose, reviewed like any other
+    /// change: `migrate lint` stays silent about exactly these for it. Not
+    /// part of the checksum, so allowing a rule on an applied migration is
+    /// not an edit.
+    pub allow: &'static [Lint],
 }
 
 impl Migration {
@@ -42,6 +49,7 @@ impl Migration {
         sql: &[],
         down: &[],
         transaction: true,
+        allow: &[],
     };
 
     /// Whether `rollback` can undo this migration.
