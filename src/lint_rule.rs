@@ -45,8 +45,9 @@ pub enum Lint {
     Drop,
     /// MySQL: more than one DDL statement in one migration.
     NonAtomicDdl,
-    /// All: `BEGIN`, `COMMIT` or `ROLLBACK` inside a migration with
-    /// `transaction: true`, which the runner already wraps in a transaction.
+    /// SQLite, PostgreSQL: `BEGIN`, `COMMIT` or `ROLLBACK` inside a migration
+    /// with `transaction: true`, which the runner already wraps in a
+    /// transaction (on MySQL it does not: DDL commits there anyway).
     TransactionControl,
 }
 
@@ -66,6 +67,7 @@ const ALL_BACKENDS: &[Dialect] = &[Dialect::Sqlite, Dialect::Postgres, Dialect::
 const POSTGRES: &[Dialect] = &[Dialect::Postgres];
 const MYSQL: &[Dialect] = &[Dialect::Mysql];
 const POSTGRES_MYSQL: &[Dialect] = &[Dialect::Postgres, Dialect::Mysql];
+const SQLITE_POSTGRES: &[Dialect] = &[Dialect::Sqlite, Dialect::Postgres];
 
 impl Lint {
     /// Every rule, in the order of the README's table.
@@ -132,10 +134,8 @@ impl Lint {
             | Lint::ConstraintBuildsIndex => POSTGRES,
             Lint::TableRewrite => POSTGRES_MYSQL,
             Lint::NonAtomicDdl => MYSQL,
-            Lint::RequiredColumnWithoutDefault
-            | Lint::Rename
-            | Lint::Drop
-            | Lint::TransactionControl => ALL_BACKENDS,
+            Lint::TransactionControl => SQLITE_POSTGRES,
+            Lint::RequiredColumnWithoutDefault | Lint::Rename | Lint::Drop => ALL_BACKENDS,
         }
     }
 

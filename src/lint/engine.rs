@@ -49,11 +49,14 @@ fn run_here(migrations: &[Migration], backend: Dialect, since: Option<i64>) -> L
 /// A parser that panics on some input costs that migration its check, not
 /// the whole run.
 fn scan(migration: &Migration, backend: Dialect) -> Scan {
-    let scanned = catch_unwind(AssertUnwindSafe(|| match backend {
+    guarded(migration, || match backend {
         Dialect::Postgres => postgres::scan(migration),
         Dialect::Mysql | Dialect::Sqlite => sql::scan(migration, backend),
-    }));
-    scanned.unwrap_or_else(|_| Scan {
+    })
+}
+
+fn guarded(migration: &Migration, scanner: impl FnOnce() -> Scan) -> Scan {
+    catch_unwind(AssertUnwindSafe(scanner)).unwrap_or_else(|_| Scan {
         statements: Vec::new(),
         unreadable: (0..migration.sql.len())
             .map(|entry| Unreadable {
@@ -123,4 +126,33 @@ fn judge(migration: &Migration, backend: Dialect, scan: Scan, report: &mut LintR
         }
     }
     report.findings.extend(found);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_parser_leaves_its_migration_not_checked() {
+        let migration = Migration {
+            version: 7,
+            description: "d",
+            sql: &["SELECT 1", "SELECT 2"],
+            ..Migration::DEFAULT
+        };
+        let scan = guarded(&migration, || panic!("parser bug"));
+        assert!(scan.statements.is_empty());
+        let entries: Vec<usize> = scan.unreadable.iter().map(|u| u.entry).collect();
+        assert_eq!(entries, [0, 1]);
+        let mut report = LintReport {
+            backend: Dialect::Postgres,
+            checked: 1,
+            findings: Vec::new(),
+            not_checked: Vec::new(),
+        };
+        judge(&migration, Dialect::Postgres, scan, &mut report);
+        assert_eq!(report.not_checked.len(), 2);
+        assert_eq!(report.not_checked[1].statement_index, 2);
+        assert!(report.findings.is_empty());
+    }
 }

@@ -142,7 +142,7 @@ impl Hazard {
             (RequiredColumn, _) => "give it a DEFAULT, or add it nullable and backfill it",
             (RenameTable, _) | (RenameColumn, _) => "expand and contract: add the new name (a column, or a view or table), write to both, switch the application, and drop the old one in a later release",
             (DropTable, _) | (DropColumn, _) | (DropDatabase, _) => "first deploy code that no longer uses it, keep a backup, then drop it in a later migration with `allow: &[Lint::Drop]` once reviewed",
-            (NonAtomicDdl, _) => "one DDL statement per migration, so a failure leaves nothing half-applied",
+            (NonAtomicDdl, _) => "one DDL statement per migration (several changes to one table fit in one ALTER TABLE), so a failure leaves nothing half-applied",
             (TransactionControl, _) => "leave transactions to the runner: split the work into migrations, with `transaction: false` for a statement that must run outside one",
         }
     }
