@@ -123,7 +123,9 @@ fn main() {
                 let ms = started.elapsed().as_secs_f64() * 1000.0;
                 if round == 0 {
                     if !report.not_checked.is_empty() {
-                        eprintln!("bench: {backend:?} could not read part of the workload:\n{report}");
+                        eprintln!(
+                            "bench: {backend:?} could not read part of the workload:\n{report}"
+                        );
                         std::process::exit(1);
                     }
                     findings[b] = report.findings.len();
@@ -149,5 +151,8 @@ fn main() {
             );
         }
     }
-    println!("\n{rounds} rounds, backends interleaved; {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "\n{rounds} rounds, backends interleaved; {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 }

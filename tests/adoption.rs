@@ -233,6 +233,7 @@ fn as_migrations(imported: &[import::ImportedMigration], after: i64) -> &'static
             sql: leak(&m.up),
             down: leak(&m.down),
             transaction: m.transaction,
+            ..Migration::DEFAULT
         })
         .collect();
     Box::leak(list.into_boxed_slice())

@@ -88,7 +88,10 @@ fn postgres_index_rules() {
             rule: Lint::IndexWithoutConcurrently,
             backends: &[Postgres],
             unsafe_form: m(2, &["CREATE INDEX users_email ON users (email)"]),
-            safe_form: no_tx(2, &["CREATE INDEX CONCURRENTLY users_email ON users (email)"]),
+            safe_form: no_tx(
+                2,
+                &["CREATE INDEX CONCURRENTLY users_email ON users (email)"],
+            ),
         },
         Case {
             rule: Lint::IndexWithoutConcurrently,
@@ -105,8 +108,14 @@ fn postgres_index_rules() {
         Case {
             rule: Lint::ConcurrentlyInTransaction,
             backends: &[Postgres],
-            unsafe_form: m(2, &["CREATE INDEX CONCURRENTLY users_email ON users (email)"]),
-            safe_form: no_tx(2, &["CREATE INDEX CONCURRENTLY users_email ON users (email)"]),
+            unsafe_form: m(
+                2,
+                &["CREATE INDEX CONCURRENTLY users_email ON users (email)"],
+            ),
+            safe_form: no_tx(
+                2,
+                &["CREATE INDEX CONCURRENTLY users_email ON users (email)"],
+            ),
         },
         Case {
             rule: Lint::ConcurrentlyInTransaction,
@@ -117,7 +126,10 @@ fn postgres_index_rules() {
         Case {
             rule: Lint::ConcurrentlyInTransaction,
             backends: &[Postgres],
-            unsafe_form: m(2, &["ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY"]),
+            unsafe_form: m(
+                2,
+                &["ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY"],
+            ),
             safe_form: m(2, &["REFRESH MATERIALIZED VIEW CONCURRENTLY user_stats"]),
         },
     ]);
@@ -244,7 +256,10 @@ fn rules_for_every_backend() {
             rule: Lint::RequiredColumnWithoutDefault,
             backends: ALL,
             unsafe_form: m(2, &["ALTER TABLE users ADD COLUMN age INTEGER NOT NULL"]),
-            safe_form: m(2, &["ALTER TABLE users ADD COLUMN age INTEGER NOT NULL DEFAULT 0"]),
+            safe_form: m(
+                2,
+                &["ALTER TABLE users ADD COLUMN age INTEGER NOT NULL DEFAULT 0"],
+            ),
         },
         Case {
             rule: Lint::Rename,
@@ -281,7 +296,10 @@ fn rules_for_every_backend() {
 
 #[test]
 fn mysql_runs_no_transaction_around_a_migration_so_its_own_is_fine() {
-    let own = m(2, &["START TRANSACTION", "UPDATE users SET name = 'x'", "COMMIT"]);
+    let own = m(
+        2,
+        &["START TRANSACTION", "UPDATE users SET name = 'x'", "COMMIT"],
+    );
     assert!(rules(Mysql, own).is_empty());
 }
 
@@ -297,19 +315,37 @@ fn mysql_only_forms() {
         Case {
             rule: Lint::Rename,
             backends: &[Mysql],
-            unsafe_form: m(2, &["ALTER TABLE users CHANGE COLUMN name full_name VARCHAR(100)"]),
+            unsafe_form: m(
+                2,
+                &["ALTER TABLE users CHANGE COLUMN name full_name VARCHAR(100)"],
+            ),
             safe_form: m(2, &["ALTER TABLE users ADD COLUMN full_name VARCHAR(100)"]),
         },
         Case {
             rule: Lint::NonAtomicDdl,
             backends: &[Mysql],
-            unsafe_form: m(2, &["ALTER TABLE users ADD COLUMN a INT", "ALTER TABLE users ADD COLUMN b INT"]),
-            safe_form: m(2, &["ALTER TABLE users ADD COLUMN a INT, ADD COLUMN b INT", "UPDATE users SET a = 1"]),
+            unsafe_form: m(
+                2,
+                &[
+                    "ALTER TABLE users ADD COLUMN a INT",
+                    "ALTER TABLE users ADD COLUMN b INT",
+                ],
+            ),
+            safe_form: m(
+                2,
+                &[
+                    "ALTER TABLE users ADD COLUMN a INT, ADD COLUMN b INT",
+                    "UPDATE users SET a = 1",
+                ],
+            ),
         },
     ]);
     // Counted within an entry too, and reported once at the second one.
     let report = lint(
-        &[m(3, &["CREATE TABLE a (id INT); CREATE TABLE b (id INT); CREATE TABLE c (id INT)"])],
+        &[m(
+            3,
+            &["CREATE TABLE a (id INT); CREATE TABLE b (id INT); CREATE TABLE c (id INT)"],
+        )],
         Mysql,
         None,
     );
@@ -317,7 +353,11 @@ fn mysql_only_forms() {
     assert!(report.findings[0].message.starts_with("3 DDL statements"));
     assert_eq!(report.findings[0].statement, "CREATE TABLE b (id INT)");
     // Elsewhere DDL is transactional.
-    assert!(rules(Postgres, m(2, &["CREATE TABLE a (id INT)", "CREATE TABLE b (id INT)"])).is_empty());
+    assert!(rules(
+        Postgres,
+        m(2, &["CREATE TABLE a (id INT)", "CREATE TABLE b (id INT)"])
+    )
+    .is_empty());
 }
 
 #[test]
@@ -336,7 +376,10 @@ fn a_table_created_in_the_same_migration_is_new_and_empty() {
     assert_eq!(found(Postgres, &[pg]), []);
 
     // The same statements on a table an earlier migration created: findings.
-    let earlier = m(1, &["CREATE TABLE accounts (id BIGINT PRIMARY KEY, email TEXT)"]);
+    let earlier = m(
+        1,
+        &["CREATE TABLE accounts (id BIGINT PRIMARY KEY, email TEXT)"],
+    );
     let later = m(2, &["CREATE INDEX accounts_email ON accounts (email)"]);
     assert_eq!(
         found(Postgres, &[earlier, later]),
@@ -370,7 +413,10 @@ fn a_table_created_in_the_same_migration_is_new_and_empty() {
     for backend in [Mysql, Sqlite] {
         let fresh = m(
             2,
-            &["CREATE TABLE accounts (id INT, name TEXT)", "ALTER TABLE accounts DROP COLUMN name"],
+            &[
+                "CREATE TABLE accounts (id INT, name TEXT)",
+                "ALTER TABLE accounts DROP COLUMN name",
+            ],
         );
         let report = lint(&[fresh], backend, None);
         assert!(
@@ -384,7 +430,10 @@ fn a_table_created_in_the_same_migration_is_new_and_empty() {
 fn sqlite_refuses_a_required_column_even_on_a_new_table() {
     let fresh = m(
         2,
-        &["CREATE TABLE accounts (id INTEGER)", "ALTER TABLE accounts ADD COLUMN age INTEGER NOT NULL"],
+        &[
+            "CREATE TABLE accounts (id INTEGER)",
+            "ALTER TABLE accounts ADD COLUMN age INTEGER NOT NULL",
+        ],
     );
     assert_eq!(rules(Sqlite, fresh), [Lint::RequiredColumnWithoutDefault]);
     assert!(rules(Postgres, fresh).is_empty());
@@ -392,7 +441,10 @@ fn sqlite_refuses_a_required_column_even_on_a_new_table() {
 
 #[test]
 fn allow_silences_exactly_its_rules() {
-    const BOTH: &[&str] = &["DROP TABLE old_sessions", "CREATE INDEX users_email ON users (email)"];
+    const BOTH: &[&str] = &[
+        "DROP TABLE old_sessions",
+        "CREATE INDEX users_email ON users (email)",
+    ];
     let plain = m(2, BOTH);
     assert_eq!(
         rules(Postgres, plain),
@@ -402,7 +454,10 @@ fn allow_silences_exactly_its_rules() {
         allow: &[Lint::Drop],
         ..plain
     };
-    assert_eq!(rules(Postgres, allow_drop), [Lint::IndexWithoutConcurrently]);
+    assert_eq!(
+        rules(Postgres, allow_drop),
+        [Lint::IndexWithoutConcurrently]
+    );
     let allow_both = Migration {
         allow: &[Lint::IndexWithoutConcurrently, Lint::Drop],
         ..plain
@@ -448,7 +503,14 @@ fn only_sql_is_linted_not_down() {
 fn an_unreadable_statement_is_noted_not_fatal() {
     for &backend in ALL {
         let list = [
-            m(1, &["DROP TABLE a", "ALTER TABLE users FROBNICATE name", "DROP TABLE b"]),
+            m(
+                1,
+                &[
+                    "DROP TABLE a",
+                    "ALTER TABLE users FROBNICATE name",
+                    "DROP TABLE b",
+                ],
+            ),
             m(2, &["DROP TABLE c"]),
         ];
         let report = lint(&list, backend, None);
@@ -473,7 +535,11 @@ fn hostile_input_never_panics() {
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     // Recursive parsers overflow the stack on these unless guarded.
     let deep = [
-        leak(format!("SELECT {}1{}", "(".repeat(30_000), ")".repeat(30_000))),
+        leak(format!(
+            "SELECT {}1{}",
+            "(".repeat(30_000),
+            ")".repeat(30_000)
+        )),
         leak(format!("SELECT {}true", "NOT ".repeat(100_000))),
         leak(format!("SELECT {}1", "- ".repeat(100_000))),
         leak(format!("SELECT {}1", "ARRAY[".repeat(30_000))),
@@ -507,7 +573,13 @@ fn hostile_input_never_panics() {
 #[test]
 fn json_has_the_documented_shape() {
     let report = lint(
-        &[m(3, &["CREATE TABLE t (id INT)", "CREATE INDEX users_email ON users (email)"])],
+        &[m(
+            3,
+            &[
+                "CREATE TABLE t (id INT)",
+                "CREATE INDEX users_email ON users (email)",
+            ],
+        )],
         Postgres,
         None,
     );
@@ -519,15 +591,26 @@ fn json_has_the_documented_shape() {
     assert_eq!(finding["severity"], "error");
     assert_eq!(finding["version"], 3);
     assert_eq!(finding["statement_index"], 2);
-    assert_eq!(finding["statement"], "CREATE INDEX users_email ON users (email)");
-    assert!(finding["message"].as_str().is_some_and(|s| s.contains("SHARE lock")));
-    assert!(finding["advice"].as_str().is_some_and(|s| s.contains("CONCURRENTLY")));
+    assert_eq!(
+        finding["statement"],
+        "CREATE INDEX users_email ON users (email)"
+    );
+    assert!(finding["message"]
+        .as_str()
+        .is_some_and(|s| s.contains("SHARE lock")));
+    assert!(finding["advice"]
+        .as_str()
+        .is_some_and(|s| s.contains("CONCURRENTLY")));
     assert_eq!(json["not_checked"], serde_json::json!([]));
 }
 
 #[test]
 fn the_text_report_says_what_happens_and_what_to_write() {
-    let report: LintReport = lint(&[m(4, &["ALTER TABLE users RENAME TO people"])], Sqlite, None);
+    let report: LintReport = lint(
+        &[m(4, &["ALTER TABLE users RENAME TO people"])],
+        Sqlite,
+        None,
+    );
     let text = report.to_string();
     for part in [
         "warning: migration 4 (under test), statement 1: rename",

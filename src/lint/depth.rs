@@ -42,7 +42,11 @@ pub(crate) fn nesting_bound(sql: &str) -> usize {
                     i += 1;
                 }
                 let word = &sql[start..i];
-                run = if word.eq_ignore_ascii_case("not") { run + 1 } else { 0 };
+                run = if word.eq_ignore_ascii_case("not") {
+                    run + 1
+                } else {
+                    0
+                };
             }
             b if is_prefix_operator(b) => {
                 while i < bytes.len() && is_prefix_operator(bytes[i]) {

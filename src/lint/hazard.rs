@@ -49,8 +49,8 @@ impl Hazard {
             ConcurrentlyInTransaction | ConcurrentlyInMultiStatementEntry => {
                 Lint::ConcurrentlyInTransaction
             }
-            AlterColumnType | VolatileDefault | ModifyColumn | FilledColumn
-            | PrimaryKeyRebuild | ForeignKeyCopy | CopyAlgorithm => Lint::TableRewrite,
+            AlterColumnType | VolatileDefault | ModifyColumn | FilledColumn | PrimaryKeyRebuild
+            | ForeignKeyCopy | CopyAlgorithm => Lint::TableRewrite,
             SetNotNull => Lint::SetNotNull,
             ForeignKey | CheckConstraint | ValidateInSameTransaction => {
                 Lint::ConstraintWithoutNotValid
@@ -156,12 +156,32 @@ mod tests {
     fn every_hazard_has_texts_on_every_backend_of_its_rule() {
         use Hazard::*;
         let all = [
-            CreateIndex, DropIndex, Reindex, ConcurrentlyInTransaction,
-            ConcurrentlyInMultiStatementEntry, AlterColumnType, VolatileDefault, ModifyColumn,
-            FilledColumn, PrimaryKeyRebuild, ForeignKeyCopy, CopyAlgorithm, SetNotNull,
-            ForeignKey, CheckConstraint, ValidateInSameTransaction, UniqueConstraint, PrimaryKey,
-            RequiredColumn, RenameTable, RenameColumn, DropTable, DropColumn, DropDatabase,
-            NonAtomicDdl, TransactionControl,
+            CreateIndex,
+            DropIndex,
+            Reindex,
+            ConcurrentlyInTransaction,
+            ConcurrentlyInMultiStatementEntry,
+            AlterColumnType,
+            VolatileDefault,
+            ModifyColumn,
+            FilledColumn,
+            PrimaryKeyRebuild,
+            ForeignKeyCopy,
+            CopyAlgorithm,
+            SetNotNull,
+            ForeignKey,
+            CheckConstraint,
+            ValidateInSameTransaction,
+            UniqueConstraint,
+            PrimaryKey,
+            RequiredColumn,
+            RenameTable,
+            RenameColumn,
+            DropTable,
+            DropColumn,
+            DropDatabase,
+            NonAtomicDdl,
+            TransactionControl,
         ];
         for hazard in all {
             for &backend in hazard.lint().backends() {

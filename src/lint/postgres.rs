@@ -70,7 +70,10 @@ pub(crate) fn scan(migration: &Migration) -> Scan {
         };
         let statement = Statement {
             entry: piece.entry,
-            text: text.get(start..end.min(piece.end)).unwrap_or("").to_string(),
+            text: text
+                .get(start..end.min(piece.end))
+                .unwrap_or("")
+                .to_string(),
             creates_table: created_table(&stmt),
             target_table: target_table(&stmt),
             ..Statement::default()
@@ -154,7 +157,10 @@ fn add_own_hazards(migration: &Migration, statements: &mut [(ast::Stmt, Statemen
                         let Some(constraint) = add.constraint() else {
                             continue;
                         };
-                        if let Some(name) = constraint.constraint_name().filter(|_| constraint.is_not_valid()) {
+                        if let Some(name) = constraint
+                            .constraint_name()
+                            .filter(|_| constraint.is_not_valid())
+                        {
                             not_valid.push((name.text(), statement.entry));
                         }
                     }

@@ -92,7 +92,10 @@ mod tests {
 
     #[test]
     fn one_line_collapses_and_cuts() {
-        assert_eq!(one_line("CREATE INDEX i\n    ON t (a);\n"), "CREATE INDEX i ON t (a)");
+        assert_eq!(
+            one_line("CREATE INDEX i\n    ON t (a);\n"),
+            "CREATE INDEX i ON t (a)"
+        );
         let long = format!("SELECT {}", "x, ".repeat(60));
         let cut = one_line(&long);
         assert_eq!(cut.chars().count(), STATEMENT_WIDTH);

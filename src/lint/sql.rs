@@ -86,15 +86,11 @@ fn read(ast: &Ast, transaction: bool, backend: Dialect, out: &mut Statement) {
             _ => {}
         },
         Ast::RenameTable(_) => out.add(Hazard::RenameTable),
-        Ast::StartTransaction { .. } | Ast::Commit { .. } => {
-            if transaction {
-                out.add(Hazard::TransactionControl);
-            }
+        Ast::StartTransaction { .. } | Ast::Commit { .. } if transaction => {
+            out.add(Hazard::TransactionControl)
         }
-        Ast::Rollback { savepoint, .. } => {
-            if transaction && savepoint.is_none() {
-                out.add(Hazard::TransactionControl);
-            }
+        Ast::Rollback { savepoint, .. } if transaction && savepoint.is_none() => {
+            out.add(Hazard::TransactionControl)
         }
         _ => {}
     }
@@ -159,11 +155,9 @@ fn read_added_column(column: &ColumnDef, mysql: bool, out: &mut Statement) {
                 has_default = true;
                 filled |= matches!(generation_expr_mode, Some(GeneratedExpressionMode::Stored));
             }
-            ColumnOption::DialectSpecific(tokens) => {
-                if tokens.iter().any(is_auto_increment) {
-                    has_default = true;
-                    filled = true;
-                }
+            ColumnOption::DialectSpecific(tokens) if tokens.iter().any(is_auto_increment) => {
+                has_default = true;
+                filled = true;
             }
             _ => {}
         }
