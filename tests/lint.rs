@@ -136,6 +136,21 @@ fn postgres_index_rules() {
 }
 
 #[test]
+fn postgres_rules_are_silent_where_they_do_not_apply() {
+    for backend in [Mysql, Sqlite] {
+        for sql in [
+            &["CREATE INDEX users_email ON users (email)"][..],
+            &["DROP INDEX users_email"],
+            &["ALTER TABLE users ADD COLUMN token TEXT DEFAULT 'x'"],
+        ] {
+            assert!(rules(backend, m(2, sql)).is_empty(), "{backend:?} {sql:?}");
+        }
+    }
+    let type_change = m(2, &["ALTER TABLE users MODIFY COLUMN email VARCHAR(500)"]);
+    assert_eq!(rules(Mysql, type_change), [Lint::TableRewrite]);
+}
+
+#[test]
 fn concurrently_in_a_multi_statement_entry_runs_in_an_implicit_transaction() {
     let crowded = no_tx(
         2,

@@ -101,7 +101,7 @@ impl Hazard {
             (ForeignKey, _) => "adding a foreign key scans the table to check every row while holding SHARE ROW EXCLUSIVE locks on both tables: writes to both wait for the scan",
             (CheckConstraint, _) => "adding a check constraint scans the whole table under an ACCESS EXCLUSIVE lock: reads and writes wait for the scan",
             (ValidateInSameTransaction, _) => "VALIDATE CONSTRAINT in the transaction that added the constraint keeps that ALTER TABLE's ACCESS EXCLUSIVE lock through the whole validation scan, so NOT VALID gains nothing",
-            (UniqueConstraint, _) => "adding a UNIQUE constraint builds its index under an ACCESS EXCLUSIVE lock: no reads or writes until the index is built",
+            (UniqueConstraint, _) => "adding a UNIQUE (or EXCLUDE) constraint builds its index under an ACCESS EXCLUSIVE lock: no reads or writes until the index is built",
             (PrimaryKey, _) => "adding a primary key builds its index (and checks NOT NULL) under an ACCESS EXCLUSIVE lock: no reads or writes until it ends",
             (RequiredColumn, Dialect::Sqlite) => "SQLite refuses ADD COLUMN ... NOT NULL without a default (\"Cannot add a NOT NULL column with default value NULL\"), even on an empty table",
             (RequiredColumn, Dialect::Mysql) => "existing rows get the type's implicit default (0, '' or a zero date, refused under strict mode): the migration either fails on a table with rows or fills it with values nobody chose",
