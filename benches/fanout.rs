@@ -5,10 +5,32 @@
 //! and inserts 10 rows. Prints the wall time per `--parallel` value and the
 //! peak memory of the process.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use versioned_migrations::fanout::{run_all, Target};
-use versioned_migrations::{Access, AnyConnection, Migration, Migrator, Silent};
+use versioned_migrations::{Access, AnyConnection, DatabaseUrl, Migration, Migrator, Silent};
+
+/// Applies `migrator` to every URL, `parallel` at a time; the failures.
+fn run_all(urls: &[DatabaseUrl], parallel: usize, migrator: &Migrator) -> usize {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..parallel {
+            scope.spawn(|| {
+                while let Some(url) = urls.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let result =
+                        AnyConnection::connect(url, Access::ReadWrite).and_then(|mut conn| {
+                            migrator.apply_with(&mut conn, Default::default(), &mut Silent)
+                        });
+                    if result.is_err() {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    failed.into_inner()
+}
 
 fn leak(text: String) -> &'static str {
     Box::leak(text.into_boxed_str())
@@ -70,27 +92,14 @@ fn main() {
                 std::process::exit(1)
             }
         };
-        let targets: Vec<Target> = (0..databases)
+        let urls: Vec<DatabaseUrl> = (0..databases)
             .filter_map(|i| {
-                Target::from_url(&dir.path().join(format!("db{i}.db")).display().to_string()).ok()
+                DatabaseUrl::parse(&dir.path().join(format!("db{i}.db")).display().to_string()).ok()
             })
             .collect();
         let started = Instant::now();
-        let outcomes = run_all(
-            &targets,
-            parallel,
-            false,
-            |target| {
-                let mut conn = AnyConnection::connect(&target.url, Access::ReadWrite)?;
-                migrator.apply_with(&mut conn, Default::default(), &mut Silent)
-            },
-            |_, _| {},
-        );
+        let failed = run_all(&urls, parallel, &migrator);
         let elapsed = started.elapsed();
-        let failed = outcomes
-            .iter()
-            .filter(|o| !matches!(o.result, Some(Ok(_))))
-            .count();
         if failed > 0 {
             eprintln!("bench: {failed} database(s) failed");
             std::process::exit(1)

@@ -25,6 +25,7 @@ pub struct DieselSource {
 }
 
 impl DieselSource {
+    /// A source over `migrations`.
     pub fn new(migrations: &'static [Migration]) -> Self {
         DieselSource { migrations }
     }
@@ -84,7 +85,9 @@ impl MigrationMetadata for DieselMigration {
 #[derive(Debug, thiserror::Error)]
 #[error("migration {version} ({description}) is irreversible (it has no `down` statements)")]
 pub struct Irreversible {
+    /// The migration.
     pub version: i64,
+    /// Its description.
     pub description: &'static str,
 }
 

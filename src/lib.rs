@@ -9,52 +9,72 @@
 //! the database allows (SQLite, PostgreSQL); elsewhere a dirty row makes a
 //! half-applied migration visible. Concurrent runs apply each migration once.
 //! Edited or unknown migrations are refused.
+//!
+//! Layers, each depending only on those above it:
+//! - values: [`migration`](Migration), validity check, checksum, table name,
+//!   database URL, the tracking table's schema;
+//! - SQL: the dialect (every statement the runner sends), the connection;
+//! - decisions: the planner (pure);
+//! - execution: store, session, lock, transaction, step, executor;
+//! - API: [`Migrator`]; and, with the `cli` feature, the command line.
+#![warn(missing_docs, unreachable_pub)]
 
-pub mod authoring;
 mod backup;
+mod checksum;
 mod connection;
 mod database_url;
 mod dialect;
+#[cfg(feature = "diesel_migrations")]
 mod diesel_source;
 mod error;
-pub mod fanout;
-pub mod import;
+mod executor;
 #[cfg(feature = "lint")]
 pub mod lint;
 mod lint_rule;
 mod lock;
 mod migration;
-pub mod migrations_file;
 mod migrator;
-pub mod plan;
+mod observer;
+mod plan;
 mod report;
+mod session;
 mod step;
 mod store;
 mod table;
+mod tracking;
+mod transaction;
+mod validate;
 
+#[cfg(feature = "cli")]
+pub mod authoring;
 #[cfg(feature = "cli")]
 pub mod cli;
 
 pub use backup::backup_sqlite;
-pub use connection::{
-    Access, AnyConnection, Bind, ColumnRow, MigrationConnection, TrackingRow, CONNECT_TIMEOUT,
-};
-pub use database_url::{DatabaseUrl, DEFAULT_DATABASE};
+pub use checksum::checksum;
+pub use connection::{Access, AnyConnection, MigrationConnection, CONNECT_TIMEOUT};
+pub use database_url::{DatabaseUrl, SqliteMode, UrlError};
 pub use dialect::Dialect;
+#[cfg(feature = "diesel_migrations")]
 pub use diesel_source::{DieselSource, Irreversible};
-// The diesel crates this library is built on, re-exported so applications
-// use the same versions.
-pub use diesel;
-pub use diesel_migrations;
-pub use error::{Direction, Error, MigrationFailure, Result};
+pub use error::{Blocker, Error, FailureStage, LockKind, MigrationFailure, Result};
+pub use executor::ApplyOptions;
 pub use lint_rule::{Lint, Severity, UnknownLint};
-pub use migration::{checksum, find_invalid, validate, InvalidMigration, Migration, Rule};
-pub use migrator::{
-    ApplyOptions, Migrator, Observer, RollbackTarget, Silent, DEFAULT_LOCK_TIMEOUT,
-};
-pub use plan::{AppliedMigration, Problem, State};
+pub use migration::{Migration, PLACEHOLDER_SQL};
+pub use migrator::{Migrator, DEFAULT_LOCK_TIMEOUT};
+pub use observer::{Observer, Silent, StepInfo};
+pub use plan::{DescriptionChange, Problem, Refusal, RollbackTarget, State};
 pub use report::{
-    AppliedReport, ApplyReport, BaselineReport, HistoryEntry, MigrationStatus, PendingMigration,
-    RepairReport, RollbackReport, StatusReport, VerifyReport,
+    ApplyReport, BaselineReport, Direction, HistoryReport, MigrationStatus, PendingMigration,
+    RedoReport, RepairReport, RollbackReport, StatusReport, StatusState, StepReport, VerifyReport,
 };
-pub use table::{TableName, DEFAULT_TABLE};
+pub use table::{InvalidTableName, TableName, DEFAULT_TABLE};
+pub use tracking::{AppliedMigration, RowWarning};
+pub use validate::{find_invalid, validate, InvalidMigration, Rule};
+
+/// The diesel crate this library is built on, re-exported so applications
+/// use the same version.
+pub use diesel;
+/// diesel_migrations, for [`DieselSource`] (feature `diesel_migrations`).
+#[cfg(feature = "diesel_migrations")]
+pub use diesel_migrations;

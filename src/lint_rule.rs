@@ -139,10 +139,12 @@ impl Lint {
         }
     }
 
+    /// Whether the rule checks migrations for `backend`.
     pub fn applies_to(self, backend: Dialect) -> bool {
         self.backends().contains(&backend)
     }
 
+    /// How bad its findings are.
     pub const fn severity(self) -> Severity {
         match self {
             Lint::Rename | Lint::Drop | Lint::NonAtomicDdl => Severity::Warning,
@@ -169,7 +171,7 @@ impl Lint {
             Lint::TableRewrite => {
                 "a column type change or an added column with a volatile default on an existing table"
             }
-            Lint::SetNotNull => "SET NOT NULL on an existing column",
+            Lint::SetNotNull => "a SET NOT NULL on an existing column",
             Lint::ConstraintWithoutNotValid => {
                 "a foreign key or check added to an existing table without NOT VALID"
             }
@@ -182,7 +184,9 @@ impl Lint {
             Lint::Rename => "renaming a table or a column",
             Lint::Drop => "dropping a table, a column or a database",
             Lint::NonAtomicDdl => "more than one DDL statement in one migration",
-            Lint::TransactionControl => "BEGIN, COMMIT or ROLLBACK in a transactional migration",
+            Lint::TransactionControl => {
+                "a BEGIN, COMMIT or ROLLBACK in a transactional migration"
+            }
         }
     }
 }
@@ -215,6 +219,7 @@ impl FromStr for Lint {
 }
 
 impl Severity {
+    /// `error` or `warning`, as shown and serialized.
     pub const fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",

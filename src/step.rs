@@ -1,181 +1,333 @@
-//! Running one migration, up or down, with its tracking-table bookkeeping.
-//! The same steps serve `apply`, `rollback` and single-transaction runs.
+//! Running one migration, up or down, with its tracking-row bookkeeping,
+//! under one of three named protocols. The same runner serves `apply`,
+//! `rollback`, `redo` and single-transaction runs.
 
 use std::time::Instant;
 
 use chrono::Utc;
 
 use crate::connection::MigrationConnection;
-use crate::error::{Direction, Error, MigrationFailure};
-use crate::lock::{BeginError, Locking};
-use crate::migration::Migration;
-use crate::migrator::Observer;
-use crate::report::{AppliedReport, ApplyReport};
-use crate::store::{NewRow, Store};
+use crate::dialect::Dialect;
+use crate::error::{FailureStage, MigrationFailure};
+use crate::observer::{Observer, StepInfo};
+use crate::report::{Direction, StepReport};
+use crate::session::Session;
+use crate::store::{Store, WriteError};
+use crate::tracking::AppliedMigration;
+use crate::transaction::{self, BeginError};
 
-/// Why a step did not complete.
-pub(crate) enum StepError {
-    /// Its SQL or bookkeeping failed; the caller adds the run's report.
-    Failed(Box<MigrationFailure>),
-    /// Something around it failed (e.g. the lock timed out).
-    Other(Error),
+/// How a migration's statements and its tracking change are made durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// Statements and the tracking change in one transaction of their own:
+    /// all or nothing (transactional DDL and `transaction: true`).
+    Atomic,
+    /// The row is marked unfinished (committed) before the statements run
+    /// one by one, and settled after: a failure or crash in between stays
+    /// visible as a dirty row (MySQL, `transaction: false`).
+    DirtyRow,
+    /// Inside a transaction the caller owns (`--single-transaction`): no
+    /// BEGIN or COMMIT here, and the caller rolls back on failure.
+    InOuterTransaction,
 }
 
-pub(crate) struct Step<'a> {
-    pub migration: &'a Migration,
-    /// The migration's checksum, from the migrator's cache.
-    pub checksum: &'a str,
+impl Protocol {
+    pub(crate) fn choose(dialect: Dialect, transaction: bool, outer: bool) -> Protocol {
+        match (outer, transaction && dialect.transactional_ddl()) {
+            (true, _) => Protocol::InOuterTransaction,
+            (false, true) => Protocol::Atomic,
+            (false, false) => Protocol::DirtyRow,
+        }
+    }
+}
+
+/// One migration to run, up or down.
+#[derive(Debug, Clone)]
+pub(crate) struct Work<'a> {
+    pub version: i64,
+    pub description: &'a str,
     pub direction: Direction,
-    /// Already inside a transaction the caller owns (`--single-transaction`):
-    /// no BEGIN/COMMIT here, and on failure the caller rolls back.
-    pub outer_transaction: bool,
+    pub statements: Vec<&'a str>,
+    /// Up: the code's checksum, recorded in the row.
+    pub checksum: Option<&'a str>,
+    /// Up: the `down` statements, recorded in the row.
+    pub down: Vec<String>,
+    pub transaction: bool,
+    /// SQLite: the migration turns foreign keys off (see
+    /// [`crate::transaction::with_foreign_keys_off`]).
+    pub foreign_keys_off: bool,
+    /// Down: the statements come from the row, not the code.
+    pub from_database: bool,
 }
 
-/// Runs a step. `Ok(None)` when a concurrent run did it first (seen only
-/// where the write lock is taken per migration, i.e. SQLite).
-///
-/// Atomic steps (transactional DDL and `transaction: true`) run the SQL and
-/// the tracking change in one transaction. Other steps use the dirty-row
-/// protocol: the row is marked unfinished before the SQL runs and settled
-/// after, so a failure or crash in between stays visible.
-pub(crate) fn run(
-    conn: &mut dyn MigrationConnection,
-    store: &Store,
-    locking: &Locking,
-    step: Step,
-    observer: &mut dyn Observer,
-) -> Result<Option<AppliedReport>, StepError> {
-    let Step {
-        migration,
-        checksum,
-        direction,
-        outer_transaction,
-    } = step;
-    let dialect = conn.dialect();
-    let statements = match direction {
-        Direction::Up => migration.sql,
-        Direction::Down => migration.down,
-    };
-    let atomic = outer_transaction || (migration.transaction && dialect.transactional_ddl());
-    let fail = |index: Option<usize>, dirty: bool, error: &dyn std::fmt::Display| {
-        StepError::Failed(Box::new(MigrationFailure {
-            version: migration.version,
-            description: migration.description.to_string(),
-            direction,
-            statement_index: index,
-            statement: index.map(|i| statements[i - 1].to_string()),
-            database_message: error.to_string(),
-            dirty,
-            whole_run_rolled_back: outer_transaction,
-            report: ApplyReport::default(),
-        }))
-    };
-    let row = |success: bool, execution_ms: i64| NewRow {
-        version: migration.version,
-        description: migration.description,
-        checksum,
-        applied_at: Utc::now().naive_utc(),
-        execution_ms,
-        success,
-    };
-    let rollback = |conn: &mut dyn MigrationConnection| {
-        let _ = conn.batch_execute("ROLLBACK");
-    };
+/// What a step needs besides the work.
+pub(crate) struct Runner<'r> {
+    pub store: &'r Store<'r>,
+    pub session: &'r Session,
+}
 
-    // Without a session lock (SQLite) the write lock is taken per step and
-    // the row re-checked, so two runners never both run a migration. (An
-    // outer transaction re-reads the rows once after taking the lock.)
-    let recheck = !dialect.has_session_lock() && !outer_transaction;
-    let own_transaction = !outer_transaction && (atomic || recheck);
-    if own_transaction {
-        match locking.begin(conn, observer) {
-            Ok(()) => {}
-            Err(BeginError::Database(e)) => return Err(fail(None, false, &e)),
-            Err(BeginError::Other(e)) => return Err(StepError::Other(e)),
+impl Runner<'_> {
+    /// Runs `work` under `protocol`. A failure says where and how much of
+    /// the migration the database kept; the caller adds what completed
+    /// before it.
+    pub(crate) fn run(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+        work: &Work,
+        protocol: Protocol,
+    ) -> Result<StepReport, Box<MigrationFailure>> {
+        match protocol {
+            Protocol::DirtyRow => self.dirty_row(conn, observer, work),
+            Protocol::Atomic | Protocol::InOuterTransaction => {
+                let own = protocol == Protocol::Atomic;
+                let pragma_failed = |e: diesel::result::Error| {
+                    let message = format!("switching foreign-key enforcement failed: {e}");
+                    self.failure(work, FailureStage::Begin, None, &message, false)
+                };
+                transaction::with_foreign_keys_off(
+                    conn,
+                    work.foreign_keys_off && own,
+                    pragma_failed,
+                    |conn| self.transactional(conn, observer, work, own),
+                )
+            }
         }
     }
-    if recheck {
-        let present = match store.contains(conn, migration.version) {
-            Ok(present) => present,
-            Err(e) => {
-                if own_transaction {
-                    rollback(conn);
-                }
-                return Err(StepError::Other(e));
+
+    fn transactional(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+        work: &Work,
+        own: bool,
+    ) -> Result<StepReport, Box<MigrationFailure>> {
+        let fail = |stage, index, message: &dyn std::fmt::Display| {
+            self.failure(work, stage, index, message, false)
+        };
+        if own {
+            if let Err(e) = transaction::begin(conn, self.session.migration_local().as_deref()) {
+                return Err(self.begin_failure(work, e));
+            }
+        }
+        let abandon = |conn: &mut dyn MigrationConnection| {
+            if own {
+                transaction::rollback(conn);
             }
         };
-        if present == (direction == Direction::Up) {
-            if own_transaction {
-                rollback(conn);
+        let elapsed = match self.statements(conn, observer, work) {
+            Ok(elapsed) => elapsed,
+            Err((index, e)) => {
+                abandon(conn);
+                return Err(fail(FailureStage::Statement, Some(index), &e));
             }
-            return Ok(None);
-        }
-    }
-    if !atomic {
-        let marked = match direction {
-            Direction::Up => store.insert(conn, &row(false, 0)),
-            Direction::Down => store.mark_dirty(conn, migration.version),
         };
-        let committed = marked.and_then(|()| match own_transaction {
-            true => conn.batch_execute("COMMIT"),
-            false => Ok(()),
-        });
-        if let Err(e) = committed {
-            if own_transaction {
-                rollback(conn);
+        if work.foreign_keys_off && own {
+            if let Some(violations) = self.foreign_key_violations(conn) {
+                abandon(conn);
+                return Err(fail(FailureStage::ForeignKeyCheck, None, &violations));
             }
-            return Err(fail(None, false, &e));
         }
-    }
-
-    observer.migration_started(migration);
-    let started = Instant::now();
-    for (i, sql) in statements.iter().enumerate() {
-        observer.statement_started(migration, i + 1, sql);
-        if let Err(e) = conn.batch_execute(sql) {
-            if atomic && own_transaction {
-                rollback(conn);
-            }
-            return Err(fail(Some(i + 1), !atomic, &e));
-        }
-    }
-    let elapsed = started.elapsed();
-    let execution_ms = elapsed.as_millis().min(i64::MAX as u128) as i64;
-
-    let committed =
-        match (direction, atomic) {
-            // The row and the COMMIT go in one batch: one round trip, where a
-            // bound INSERT costs a prepare and an execute before the COMMIT.
+        let row = self.row(work, true, elapsed);
+        let recorded = match (work.direction, own) {
             (Direction::Up, true) => {
-                let insert = store.insert_sql(&row(true, execution_ms));
-                match own_transaction {
-                    true => conn.batch_execute(&format!("{insert}; COMMIT")),
-                    false => conn.batch_execute(&insert),
+                let mut batch: Vec<String> = self.session.tool_local().into_iter().collect();
+                batch.push(self.store.insert_literal(&row));
+                transaction::commit(conn, &batch).map_err(WriteError::Database)
+            }
+            (Direction::Up, false) => conn
+                .batch_execute(&self.store.insert_literal(&row))
+                .map_err(WriteError::Database),
+            (Direction::Down, _) => {
+                let tool = self.session.tool_local();
+                let deleted = match tool {
+                    Some(sql) => conn.batch_execute(&sql).map_err(WriteError::Database),
+                    None => Ok(()),
+                }
+                .and_then(|()| self.store.delete(conn, work.version));
+                match (deleted, own) {
+                    (Ok(()), true) => transaction::commit(conn, &[]).map_err(WriteError::Database),
+                    (result, _) => result,
                 }
             }
-            (Direction::Up, false) => store.mark_done(
-                conn,
-                migration.version,
-                Utc::now().naive_utc(),
-                execution_ms,
-            ),
-            (Direction::Down, _) => store.delete_row(conn, migration.version).and_then(|()| {
-                match atomic && own_transaction {
-                    true => conn.batch_execute("COMMIT"),
-                    false => Ok(()),
-                }
-            }),
         };
-    if let Err(e) = committed {
-        if atomic && own_transaction {
-            rollback(conn);
+        if let Err(e) = recorded {
+            abandon(conn);
+            return Err(self.bookkeeping_failure(work, &e, false));
         }
-        return Err(fail(None, !atomic, &e));
+        Ok(self.report(work, elapsed))
     }
-    Ok(Some(AppliedReport {
-        version: migration.version,
-        description: migration.description.to_string(),
-        execution_ms: elapsed.as_secs_f64() * 1000.0,
-        checksum: checksum.to_string(),
-    }))
+
+    fn dirty_row(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+        work: &Work,
+    ) -> Result<StepReport, Box<MigrationFailure>> {
+        let marked = match work.direction {
+            Direction::Up => self.store.insert(conn, &self.row(work, false, 0.0)),
+            Direction::Down => self.store.mark_dirty(conn, work.version),
+        };
+        if let Err(e) = marked {
+            return Err(self.bookkeeping_failure(work, &e, false));
+        }
+        let settings = self.session.migration_session();
+        let mut outcome = match &settings {
+            Some((during, _)) => conn
+                .batch_execute(during)
+                .map_err(|e| (0, e))
+                .and_then(|()| self.statements(conn, observer, work)),
+            None => self.statements(conn, observer, work),
+        };
+        if let Some((_, after)) = &settings {
+            if let Err(e) = conn.batch_execute(after) {
+                outcome = outcome.and(Err((0, e)));
+            }
+        }
+        let elapsed = match outcome {
+            Ok(elapsed) => elapsed,
+            Err((index, e)) => return Err(self.statement_failed_dirty(conn, work, index, &e)),
+        };
+        let settled = match work.direction {
+            Direction::Up => self.store.mark_done(conn, &self.row(work, true, elapsed)),
+            Direction::Down => self.store.delete(conn, work.version),
+        };
+        match settled {
+            Ok(()) => Ok(self.report(work, elapsed)),
+            Err(e) => Err(self.bookkeeping_failure(work, &e, true)),
+        }
+    }
+
+    /// A statement of a dirty-row migration failed. When it was the first
+    /// and the database rejected it outright (nothing ran), the dirty row is
+    /// taken back: there is nothing for a person to check.
+    fn statement_failed_dirty(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        work: &Work,
+        index: usize,
+        error: &diesel::result::Error,
+    ) -> Box<MigrationFailure> {
+        let message = error.to_string();
+        let rejected = index == 1 && conn.dialect().rejected_before_running(&message);
+        let taken_back = rejected
+            && match work.direction {
+                Direction::Up => self.store.delete(conn, work.version).is_ok(),
+                Direction::Down => self.store.mark_applied(conn, work.version).is_ok(),
+            };
+        let stage = match index {
+            0 => FailureStage::Bookkeeping,
+            _ => FailureStage::Statement,
+        };
+        let mut failure = self.failure(
+            work,
+            stage,
+            (index > 0).then_some(index),
+            &message,
+            !taken_back,
+        );
+        failure.nothing_ran = taken_back;
+        failure
+    }
+
+    /// Runs the statements in order; the elapsed milliseconds, or the
+    /// 1-based index of the one that failed.
+    fn statements(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+        work: &Work,
+    ) -> Result<f64, (usize, diesel::result::Error)> {
+        let info = StepInfo {
+            version: work.version,
+            description: work.description,
+            direction: work.direction,
+            from_database: work.from_database,
+        };
+        observer.migration_started(&info);
+        let started = Instant::now();
+        for (i, sql) in work.statements.iter().enumerate() {
+            observer.statement_started(&info, i + 1, sql);
+            conn.batch_execute(sql).map_err(|e| (i + 1, e))?;
+        }
+        Ok(started.elapsed().as_secs_f64() * 1000.0)
+    }
+
+    /// SQLite: the first rows `PRAGMA foreign_key_check` reports, if any.
+    fn foreign_key_violations(&self, conn: &mut dyn MigrationConnection) -> Option<String> {
+        let sql = conn.dialect().foreign_key_violations_query()?;
+        match conn.scalar_text(sql) {
+            Ok(found) => found,
+            Err(e) => Some(format!("the foreign-key check itself failed: {e}")),
+        }
+    }
+
+    fn row(&self, work: &Work, success: bool, execution_ms: f64) -> AppliedMigration {
+        AppliedMigration {
+            version: work.version,
+            description: work.description.to_string(),
+            checksum: work.checksum.map(str::to_string),
+            applied_at: Some(Utc::now()),
+            execution_ms,
+            success,
+            down: Some(work.down.clone()),
+        }
+    }
+
+    fn report(&self, work: &Work, execution_ms: f64) -> StepReport {
+        StepReport {
+            version: work.version,
+            description: work.description.to_string(),
+            direction: work.direction,
+            execution_ms,
+            checksum: work.checksum.map(str::to_string),
+            from_database: work.from_database,
+        }
+    }
+
+    fn begin_failure(&self, work: &Work, error: BeginError) -> Box<MigrationFailure> {
+        self.failure(work, FailureStage::Begin, None, &error, false)
+    }
+
+    /// The tracking row could not be written: when the database's message
+    /// names the tracking table, the migration itself dropped or changed it.
+    fn bookkeeping_failure(
+        &self,
+        work: &Work,
+        error: &WriteError,
+        dirty: bool,
+    ) -> Box<MigrationFailure> {
+        let message = error.to_string();
+        let stage = match message.contains(self.store.table.name()) {
+            true => FailureStage::TrackingTableChanged,
+            false => FailureStage::Bookkeeping,
+        };
+        self.failure(work, stage, None, &message, dirty)
+    }
+
+    fn failure(
+        &self,
+        work: &Work,
+        stage: FailureStage,
+        index: Option<usize>,
+        message: &dyn std::fmt::Display,
+        dirty: bool,
+    ) -> Box<MigrationFailure> {
+        Box::new(MigrationFailure {
+            version: work.version,
+            description: work.description.to_string(),
+            direction: work.direction,
+            stage,
+            statement_index: index,
+            statement: index
+                .and_then(|i| work.statements.get(i - 1))
+                .map(|s| s.to_string()),
+            database_message: message.to_string(),
+            dirty,
+            nothing_ran: false,
+            whole_run_rolled_back: false,
+            table: self.store.table.to_string(),
+            completed: Vec::new(),
+        })
+    }
 }

@@ -7,74 +7,81 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::{Backend, TestDb};
-use versioned_migrations::diesel_migrations::MigrationHarness;
-use versioned_migrations::{AnyConnection, DieselSource, Migration};
 
-const fn m(version: i64, sql: &'static [&'static str], down: &'static [&'static str]) -> Migration {
-    Migration {
-        version,
-        description: "interop",
-        sql,
-        down,
-        ..Migration::DEFAULT
+/// diesel_migrations' `MigrationHarness` over the list (feature
+/// `diesel_migrations`).
+#[cfg(feature = "diesel_migrations")]
+mod harness {
+    use super::*;
+    use versioned_migrations::diesel_migrations::MigrationHarness;
+    use versioned_migrations::{AnyConnection, DieselSource, Migration};
+
+    const fn m(
+        version: i64,
+        sql: &'static [&'static str],
+        down: &'static [&'static str],
+    ) -> Migration {
+        common::reversible(version, "interop", sql, down)
     }
-}
 
-/// Ten versions, so that text ordering ("10" < "2") would show.
-static LIST: [Migration; 10] = [
-    m(1, &["CREATE TABLE h1 (id INTEGER)"], &["DROP TABLE h1"]),
-    m(2, &["CREATE TABLE h2 (id INTEGER)"], &["DROP TABLE h2"]),
-    m(3, &["CREATE TABLE h3 (id INTEGER)"], &["DROP TABLE h3"]),
-    m(4, &["CREATE TABLE h4 (id INTEGER)"], &["DROP TABLE h4"]),
-    m(5, &["CREATE TABLE h5 (id INTEGER)"], &["DROP TABLE h5"]),
-    m(6, &["CREATE TABLE h6 (id INTEGER)"], &["DROP TABLE h6"]),
-    m(7, &["CREATE TABLE h7 (id INTEGER)"], &["DROP TABLE h7"]),
-    m(8, &["CREATE TABLE h8 (id INTEGER)"], &["DROP TABLE h8"]),
-    m(9, &["CREATE TABLE h9 (id INTEGER)"], &["DROP TABLE h9"]),
-    m(10, &["INSERT INTO h9 (id) SELECT 1 FROM h2"], &[]),
-];
+    /// Ten versions, so that text ordering ("10" < "2") would show.
+    static LIST: [Migration; 10] = [
+        m(1, &["CREATE TABLE h1 (id INTEGER)"], &["DROP TABLE h1"]),
+        m(2, &["CREATE TABLE h2 (id INTEGER)"], &["DROP TABLE h2"]),
+        m(3, &["CREATE TABLE h3 (id INTEGER)"], &["DROP TABLE h3"]),
+        m(4, &["CREATE TABLE h4 (id INTEGER)"], &["DROP TABLE h4"]),
+        m(5, &["CREATE TABLE h5 (id INTEGER)"], &["DROP TABLE h5"]),
+        m(6, &["CREATE TABLE h6 (id INTEGER)"], &["DROP TABLE h6"]),
+        m(7, &["CREATE TABLE h7 (id INTEGER)"], &["DROP TABLE h7"]),
+        m(8, &["CREATE TABLE h8 (id INTEGER)"], &["DROP TABLE h8"]),
+        m(9, &["CREATE TABLE h9 (id INTEGER)"], &["DROP TABLE h9"]),
+        m(10, &["INSERT INTO h9 (id) SELECT 1 FROM h2"], &[]),
+    ];
 
-/// Runs `f` on the concrete diesel connection behind an AnyConnection.
-macro_rules! with_diesel {
-    ($conn:expr, $c:ident => $body:expr) => {
-        match $conn {
-            AnyConnection::Sqlite($c) => $body,
-            #[cfg(feature = "postgres")]
-            AnyConnection::Postgres($c) => $body,
-            #[cfg(feature = "mysql")]
-            AnyConnection::Mysql($c) => $body,
-        }
-    };
-}
+    /// `body` on the concrete diesel connection behind an AnyConnection
+    /// (diesel's harness is generic over the backend).
+    macro_rules! with_diesel {
+        ($conn:expr, $c:ident => $body:expr) => {
+            match $conn {
+                AnyConnection::Sqlite($c) => $body,
+                #[cfg(feature = "postgres")]
+                AnyConnection::Postgres($c) => $body,
+                #[cfg(feature = "mysql")]
+                AnyConnection::Mysql($c) => $body,
+                _ => unreachable!("a backend this build lacks"),
+            }
+        };
+    }
 
-on_all_backends!(
-    diesel_harness_runs_the_list,
-    example_app_migrates_then_starts_or_refuses
-);
+    on_all_backends!(diesel_harness_runs_the_list);
 
-fn diesel_harness_runs_the_list(db: TestDb) {
-    let mut conn = db.connect();
-    let source = DieselSource::new(&LIST);
-    let ran: Vec<String> = with_diesel!(&mut conn, c => c
+    fn diesel_harness_runs_the_list(db: TestDb) {
+        let mut conn = db.connect();
+        let source = DieselSource::new(&LIST);
+        let ran: Vec<String> = with_diesel!(&mut conn, c => c
         .run_pending_migrations(source)
         .expect("diesel runs the list")
         .into_iter()
         .map(|v| v.to_string())
         .collect());
-    assert_eq!(ran.len(), 10);
-    assert_eq!(
-        ran[9], "0000000000000000010",
-        "in numeric order, zero-padded"
-    );
-    assert!(db.table_exists("h9"));
-    let pending = with_diesel!(&mut conn, c => c.has_pending_migration(source).expect("pending"));
-    assert!(!pending);
-    // Reverting works where there is a down, and refuses where there is none.
-    let revert =
-        with_diesel!(&mut conn, c => c.revert_last_migration(source).map(|v| v.to_string()));
-    let err = revert.expect_err("10 is irreversible");
-    assert!(err.to_string().contains("irreversible"), "{err}");
+        assert_eq!(ran.len(), 10);
+        assert_eq!(
+            ran[9], "0000000000000000010",
+            "in numeric order, zero-padded"
+        );
+        assert!(db.table_exists("h9"));
+        let pending =
+            with_diesel!(&mut conn, c => c.has_pending_migration(source).expect("pending"));
+        assert!(!pending);
+        // Reverting works where there is a down, and refuses where there is none.
+        let revert =
+            with_diesel!(&mut conn, c => c.revert_last_migration(source).map(|v| v.to_string()));
+        let err = revert.expect_err("10 is irreversible");
+        assert!(err.to_string().contains("irreversible"), "{err}");
+    }
 }
+
+on_all_backends!(example_app_migrates_then_starts_or_refuses);
 
 /// `cargo test` builds the examples next to the binaries (a lone
 /// `cargo test --test interop` does not: run `cargo build --examples` first).
@@ -128,7 +135,7 @@ fn example_app_migrates_then_starts_or_refuses(db: TestDb) {
         "ready version=6 applied=0"
     );
 
-    let broken = TestDb::new(db.backend).expect("database");
+    let broken = TestDb::new(db.backend);
     broken.exec("CREATE TABLE posts (id INTEGER)");
     let refused = run_example(&broken);
     assert_eq!(refused.status.code(), Some(1));

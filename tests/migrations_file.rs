@@ -2,11 +2,14 @@
 //! leave a file rustc compiles, whose strings are exactly the SQL rendered.
 //! The generated file is compiled against a stand-in `Migration` (the same
 //! fields) and run, so the check needs only rustc, not a whole Cargo build.
+#![cfg(feature = "cli")]
 
 use std::path::Path;
 use std::process::Command;
 
-use versioned_migrations::migrations_file::{append_entries, last_version, render_entry};
+use versioned_migrations::authoring::migrations_file::{
+    append_entries, last_version, render_entry,
+};
 
 const PROJECT_FILE: &str = include_str!("../migrations.rs");
 

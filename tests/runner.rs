@@ -2,8 +2,10 @@
 
 mod common;
 
-use common::{m, Backend, TestDb};
-use versioned_migrations::{ApplyOptions, Error, Migration, Migrator, Problem, Silent, State};
+use common::{leak, m, slow_sql, Backend, TestDb};
+use versioned_migrations::{
+    ApplyOptions, Error, Migration, Migrator, Problem, Refusal, RollbackTarget, Silent, StatusState,
+};
 
 const THREE: &[Migration] = &[
     m(1, "Create authors", &["CREATE TABLE authors (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(100) NOT NULL)"]),
@@ -54,6 +56,7 @@ on_all_backends!(
     dry_run_changes_nothing,
     concurrent_runners_apply_each_migration_once,
     descriptions_with_quotes_and_backslashes_round_trip,
+    the_start_up_check_never_hides_drift,
 );
 
 /// The tracking row is written as literal SQL beside the COMMIT: any text
@@ -74,7 +77,7 @@ fn descriptions_with_quotes_and_backslashes_round_trip(db: TestDb) {
     let mut conn = db.connect();
     let migrator = Migrator::new(&TRICKY);
     migrator.apply(&mut conn).unwrap();
-    let history = migrator.history(&mut conn).unwrap();
+    let history = migrator.history(&mut conn).unwrap().migrations;
     assert_eq!(history[0].description, TRICKY[0].description);
     assert_eq!(history[1].description, TRICKY[1].description);
     assert_eq!(
@@ -150,11 +153,7 @@ fn failing_statement_names_it_and_keeps_earlier(db: TestDb) {
         Some("INSERT INTO no_such_table (id) VALUES (1)")
     );
     assert!(!failure.database_message.is_empty());
-    assert_eq!(
-        failure.report.applied.len(),
-        1,
-        "migration 1 was applied before"
-    );
+    assert_eq!(failure.completed.len(), 1, "migration 1 was applied before");
     let message = err.to_string();
     assert!(
         message.contains("migration 2 (Create books badly) statement 2 failed"),
@@ -186,17 +185,17 @@ fn failing_statement_names_it_and_keeps_earlier(db: TestDb) {
     } else {
         // MySQL committed the CREATE TABLE: the row stays, dirty.
         assert!(failure.dirty);
-        assert!(message.contains("migrate repair"), "{message}");
+        assert!(message.contains("marked dirty"), "{message}");
         assert!(db.table_exists("books"));
         assert_eq!(db.tracked("schema_migrations"), [(1, true), (2, false)]);
         let status = migrator.status(&mut conn).unwrap();
-        assert_eq!(status.migrations[1].state, State::Dirty);
+        assert_eq!(status.migrations[1].state, StatusState::Dirty);
         assert_eq!(status.version, 1);
         let refused = migrator
             .apply(&mut conn)
             .expect_err("apply refuses a dirty database");
         assert!(
-            matches!(&refused, Error::Refused { problems } if matches!(problems[..], [Problem::Dirty { version: 2, .. }])),
+            matches!(&refused, Error::Refused(Refusal::Problems { problems }) if matches!(problems[..], [Problem::Dirty { version: 2, .. }])),
             "{refused}"
         );
         assert!(
@@ -210,11 +209,14 @@ fn read_commands_leave_new_database_untouched(db: TestDb) {
     let mut conn = db.connect();
     let migrator = Migrator::new(THREE);
     assert_eq!(migrator.version(&mut conn).unwrap(), 0);
-    assert!(migrator.history(&mut conn).unwrap().is_empty());
+    assert!(migrator.history(&mut conn).unwrap().migrations.is_empty());
     let status = migrator.status(&mut conn).unwrap();
     assert!(!status.table_exists);
     assert_eq!(status.pending, [1, 2, 3]);
-    assert!(status.migrations.iter().all(|m| m.state == State::Pending));
+    assert!(status
+        .migrations
+        .iter()
+        .all(|m| m.state == StatusState::Pending));
     assert!(status.problems.is_empty());
     assert!(
         !db.table_exists("schema_migrations"),
@@ -230,12 +232,19 @@ fn status_and_history_report_state(db: TestDb) {
     assert!(status.table_exists);
     assert_eq!(status.version, 2);
     assert_eq!(status.pending, [3]);
-    let states: Vec<State> = status.migrations.iter().map(|m| m.state).collect();
-    assert_eq!(states, [State::Applied, State::Applied, State::Pending]);
+    let states: Vec<StatusState> = status.migrations.iter().map(|m| m.state).collect();
+    assert_eq!(
+        states,
+        [
+            StatusState::Applied,
+            StatusState::Applied,
+            StatusState::Pending
+        ]
+    );
     assert!(status.migrations[0].applied_at.is_some());
-    assert_eq!(status.migrations[0].checksum, THREE[0].checksum());
+    assert_eq!(status.migrations[0].checksum, Some(THREE[0].checksum()));
 
-    let history = migrator.history(&mut conn).unwrap();
+    let history = migrator.history(&mut conn).unwrap().migrations;
     assert_eq!(history.len(), 2);
     assert_eq!(history[1].description, "Create books");
     assert_eq!(
@@ -278,7 +287,7 @@ fn edited_migration_is_refused(db: TestDb) {
         .apply(&mut conn)
         .expect_err("edited migration");
     match &err {
-        Error::Refused { problems } => {
+        Error::Refused(Refusal::Problems { problems }) => {
             assert!(
                 matches!(problems[..], [Problem::ChecksumMismatch { version: 1, .. }]),
                 "{err}"
@@ -312,7 +321,7 @@ fn database_ahead_of_code_is_refused(db: TestDb) {
     let older = Migrator::new(&THREE[..2]);
     let err = older.apply(&mut conn).expect_err("database is ahead");
     assert!(
-        matches!(&err, Error::Refused { problems } if matches!(problems[..], [Problem::UnknownVersion { version: 3, .. }])),
+        matches!(&err, Error::Refused(Refusal::Problems { problems }) if matches!(problems[..], [Problem::UnknownVersion { version: 3, .. }])),
         "{err}"
     );
     assert!(err.to_string().contains("ahead"), "{err}");
@@ -334,10 +343,7 @@ fn custom_table_name(db: TestDb) {
 fn target_version_limits_apply(db: TestDb) {
     let mut conn = db.connect();
     let migrator = Migrator::new(THREE);
-    let options = ApplyOptions {
-        target: Some(2),
-        ..Default::default()
-    };
+    let options = ApplyOptions::default().to(2);
     let report = migrator
         .apply_with(&mut conn, options, &mut Silent)
         .unwrap();
@@ -349,10 +355,7 @@ fn target_version_limits_apply(db: TestDb) {
 fn dry_run_changes_nothing(db: TestDb) {
     let mut conn = db.connect();
     let migrator = Migrator::new(THREE);
-    let options = ApplyOptions {
-        dry_run: true,
-        ..Default::default()
-    };
+    let options = ApplyOptions::default().dry_run(true);
     let report = migrator
         .apply_with(&mut conn, options, &mut Silent)
         .unwrap();
@@ -372,20 +375,16 @@ fn dry_run_changes_nothing(db: TestDb) {
 /// Eight runners at once, each with its own connection: every migration is
 /// recorded once and every runner succeeds.
 fn concurrent_runners_apply_each_migration_once(db: TestDb) {
-    let sleep = db.sleep_sql(0.05);
-    let list: &'static [Migration] = Box::leak(
+    let list = common::leak_list(
         (1..=20)
             .map(|v| {
-                let create: &'static str =
-                    Box::leak(format!("CREATE TABLE t{v} (id INTEGER)").into_boxed_str());
-                let sql: Vec<&'static str> = match &sleep {
-                    Some(s) => vec![Box::leak(s.clone().into_boxed_str()), create],
-                    None => vec![create],
-                };
+                let sql = vec![
+                    slow_sql(db.backend, 0.02),
+                    leak(format!("CREATE TABLE t{v} (id INTEGER)")),
+                ];
                 m(v, "slow table", Box::leak(sql.into_boxed_slice()))
             })
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
+            .collect(),
     );
     let url = db.url.clone();
     let handles: Vec<_> = (0..8)
@@ -418,23 +417,13 @@ fn concurrent_runners_apply_each_migration_once(db: TestDb) {
     }
 }
 
-#[cfg(not(all(feature = "postgres", feature = "mysql")))]
-#[test]
-fn server_backends_not_built() {
-    eprintln!(
-        "note: PostgreSQL/MySQL scenarios are not built in this run; \
-         run `cargo test --all-features` with TEST_POSTGRES_URL / TEST_MYSQL_URL set"
-    );
-}
-
 /// PL/pgSQL bodies are sent untouched: semicolons inside `$$` and `$tag$`
 /// quoting, a trigger using the function, several statements in one entry.
-#[cfg(feature = "postgres")]
 #[test]
+#[ignore = "server test: needs --features postgres, TEST_POSTGRES_URL and -- --include-ignored"]
+#[cfg(feature = "postgres")]
 fn postgres_dollar_quoted_bodies_run_untouched() {
-    let Some(db) = TestDb::new(Backend::Postgres) else {
-        return;
-    };
+    let db = TestDb::new(Backend::Postgres);
     static LIST: &[Migration] = &[
         m(
             1,
@@ -473,35 +462,229 @@ fn postgres_dollar_quoted_bodies_run_untouched() {
     );
 }
 
-/// The start-up check's one-query path: the server's fingerprint of the
-/// tracking table equals the code's exactly when nothing is pending or edited.
-#[cfg(feature = "postgres")]
-#[test]
-fn postgres_fingerprint_matches_the_code() {
-    use versioned_migrations::{Bind, MigrationConnection};
-    let Some(db) = TestDb::new(Backend::Postgres) else {
-        return;
-    };
+/// The start-up check answers "nothing to do" only when that is true: a
+/// database ahead, an edited migration or a dirty row is never hidden by
+/// the fast path (on PostgreSQL a one-row fingerprint of the table).
+fn the_start_up_check_never_hides_drift(db: TestDb) {
     let mut conn = db.connect();
     Migrator::new(THREE).apply(&mut conn).unwrap();
-    let sql = versioned_migrations::Dialect::Postgres
-        .fingerprint_query(&versioned_migrations::TableName::default())
-        .unwrap();
-    let check = |conn: &mut versioned_migrations::AnyConnection, list: &'static [Migration]| {
-        let binds = [
-            Bind::I64(list.len() as i64),
-            Bind::Text(Migrator::new(list).fingerprint()),
-        ];
-        conn.scalar(&sql, &binds).unwrap()
-    };
-    assert_eq!(check(&mut conn, THREE), Some(1), "up to date");
-    assert_eq!(check(&mut conn, &THREE[..2]), Some(0), "database ahead");
+    assert!(
+        Migrator::new(THREE)
+            .apply(&mut conn)
+            .unwrap()
+            .applied
+            .is_empty(),
+        "up to date"
+    );
+    let ahead = Migrator::new(&THREE[..2])
+        .apply(&mut conn)
+        .expect_err("database ahead");
+    assert!(matches!(ahead, Error::Refused(_)), "{ahead}");
     static EDITED: [Migration; 3] = [
         THREE[0],
         m(2, "Create books", &["CREATE TABLE books (id BIGINT)"]),
         THREE[2],
     ];
-    assert_eq!(check(&mut conn, &EDITED), Some(0), "edited");
-    db.exec("UPDATE schema_migrations SET success = FALSE WHERE version = 3");
-    assert_eq!(check(&mut conn, THREE), Some(0), "dirty");
+    let edited = Migrator::new(&EDITED).apply(&mut conn).expect_err("edited");
+    assert!(matches!(edited, Error::Refused(_)), "{edited}");
+    let success_false = match db.backend {
+        Backend::Postgres => "FALSE",
+        _ => "0",
+    };
+    db.exec(&format!(
+        "UPDATE schema_migrations SET success = {success_false} WHERE version = 3"
+    ));
+    let dirty = Migrator::new(THREE).apply(&mut conn).expect_err("dirty");
+    assert!(matches!(dirty, Error::Refused(_)), "{dirty}");
+}
+
+mod more {
+    use super::*;
+    on_all_backends!(
+        a_migration_dropping_the_tracking_table_is_named,
+        session_statements_run_first,
+        the_placeholder_is_refused_before_anything_runs,
+        a_version_the_code_lacks_rolls_back_with_its_recorded_down,
+        redo_rolls_back_and_applies_again,
+    );
+}
+
+/// Issue 14.3: `apply` says plainly that the migration dropped the tracking
+/// table, instead of only that recording failed.
+fn a_migration_dropping_the_tracking_table_is_named(db: TestDb) {
+    static LIST: &[Migration] = &[
+        m(1, "Create things", &["CREATE TABLE things (id INTEGER)"]),
+        m(
+            2,
+            "Forget the old tool",
+            &["DROP TABLE IF EXISTS schema_migrations"],
+        ),
+    ];
+    let mut conn = db.connect();
+    let err = Migrator::new(LIST)
+        .apply(&mut conn)
+        .expect_err("cannot be recorded");
+    let Error::MigrationFailed { failure } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(failure.version, 2);
+    assert_eq!(
+        failure.stage,
+        versioned_migrations::FailureStage::TrackingTableChanged,
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("dropped or changed the tracking table schema_migrations"),
+        "{err}"
+    );
+}
+
+/// Issue 14.5: statements given with `with_session_sql` run first on the
+/// connection, before the tool reads anything, and dry runs show them.
+fn session_statements_run_first(db: TestDb) {
+    // A first migration referencing a table a later one creates.
+    static FORWARD_REFERENCE: &[Migration] = &[
+        m(
+            1,
+            "Posts first",
+            &["CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER, FOREIGN KEY (user_id) REFERENCES users (id))"],
+        ),
+        m(2, "Users second", &["CREATE TABLE users (id INTEGER PRIMARY KEY)"]),
+    ];
+    static ONE_TABLE: &[Migration] = &[m(1, "One table", &["CREATE TABLE things (id INTEGER)"])];
+    let (setup, list) = match db.backend {
+        Backend::Mysql => ("SET FOREIGN_KEY_CHECKS = 0", FORWARD_REFERENCE),
+        // The tracking table and the tables land in the schema on the path.
+        Backend::Postgres => ("SET search_path TO app", ONE_TABLE),
+        Backend::Sqlite => ("PRAGMA recursive_triggers = ON", ONE_TABLE),
+    };
+    if db.backend == Backend::Postgres {
+        db.exec("CREATE SCHEMA app");
+    }
+    let mut conn = db.connect();
+    let migrator = Migrator::new(list).with_session_sql([setup]);
+    let dry = migrator
+        .apply_with(
+            &mut conn,
+            ApplyOptions::default().dry_run(true),
+            &mut Silent,
+        )
+        .unwrap();
+    assert_eq!(dry.session_sql, [setup]);
+    if db.backend == Backend::Mysql {
+        let without = Migrator::new(list).apply(&mut db.connect());
+        assert!(without.is_err(), "the list needs the setting");
+        db.exec("DROP TABLE IF EXISTS posts");
+        db.exec("DROP TABLE IF EXISTS schema_migrations");
+    }
+    let report = migrator
+        .apply(&mut conn)
+        .expect("with the session statement");
+    assert_eq!(report.applied.len(), list.len());
+    if db.backend == Backend::Postgres {
+        assert!(db.table_exists("app.schema_migrations") && db.table_exists("app.things"));
+        assert!(!db.table_exists("public.schema_migrations"));
+    }
+}
+
+/// Issue 13.5: the SQL `new` writes when none is given never runs.
+fn the_placeholder_is_refused_before_anything_runs(db: TestDb) {
+    static LIST: &[Migration] = &[
+        m(1, "Real", &["CREATE TABLE real_one (id INTEGER)"]),
+        m(
+            2,
+            "Not written yet",
+            &[versioned_migrations::PLACEHOLDER_SQL],
+        ),
+    ];
+    let mut conn = db.connect();
+    let err = Migrator::new(LIST)
+        .apply(&mut conn)
+        .expect_err("placeholder");
+    assert!(
+        err.to_string()
+            .contains("migration 2 (Not written yet) still has the placeholder SQL"),
+        "{err}"
+    );
+    assert!(!db.table_exists("real_one"), "refused before anything ran");
+    Migrator::new(&LIST[..1])
+        .apply(&mut conn)
+        .expect("the rest applies once it is gone");
+}
+
+/// Issue 13.13: a database migrated by a newer build (or another branch)
+/// can be rolled back by an older one: the down statements recorded in the
+/// row run, and the report says so.
+fn a_version_the_code_lacks_rolls_back_with_its_recorded_down(db: TestDb) {
+    static NEWER: &[Migration] = &[
+        common::reversible(
+            1,
+            "One",
+            &["CREATE TABLE one (id INTEGER)"],
+            &["DROP TABLE one"],
+        ),
+        common::reversible(
+            2,
+            "Two",
+            &["CREATE TABLE two (id INTEGER)"],
+            &["DROP TABLE two"],
+        ),
+    ];
+    let mut conn = db.connect();
+    Migrator::new(NEWER).apply(&mut conn).unwrap();
+    let older = Migrator::new(&NEWER[..1]);
+    assert!(older.apply(&mut conn).is_err(), "the database is ahead");
+    let report = older
+        .rollback(&mut conn, RollbackTarget::Steps(1), false, &mut Silent)
+        .expect("rolled back with the recorded down");
+    assert_eq!(report.reverted.len(), 1);
+    assert!(report.reverted[0].from_database);
+    assert!(!db.table_exists("two") && db.table_exists("one"));
+    assert!(
+        older.verify(&mut conn).unwrap().problems.is_empty(),
+        "back in step with this build"
+    );
+}
+
+/// Issue 13.14: `redo` rolls the newest back and applies it again.
+fn redo_rolls_back_and_applies_again(db: TestDb) {
+    static LIST: &[Migration] = &[
+        common::reversible(
+            1,
+            "One",
+            &["CREATE TABLE one (id INTEGER)"],
+            &["DROP TABLE one"],
+        ),
+        common::reversible(
+            2,
+            "Seed",
+            &["INSERT INTO one (id) VALUES (1)"],
+            &["DELETE FROM one WHERE id = 1"],
+        ),
+    ];
+    let mut conn = db.connect();
+    let migrator = Migrator::new(LIST);
+    migrator.apply(&mut conn).unwrap();
+    db.exec("INSERT INTO one (id) VALUES (2)");
+    let report = migrator.redo(&mut conn, 1, &mut Silent).unwrap();
+    assert_eq!(
+        report
+            .reverted
+            .iter()
+            .map(|r| r.version)
+            .collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(
+        report.applied.iter().map(|r| r.version).collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(report.version, 2);
+    assert_eq!(
+        db.count("one"),
+        2,
+        "row 1 deleted and inserted again, row 2 kept"
+    );
+    assert_eq!(db.tracked("schema_migrations"), [(1, true), (2, true)]);
 }

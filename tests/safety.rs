@@ -4,13 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{m, Backend, TestDb};
+use common::children::{self, applied_count, spawn, wait_for};
+use common::{leak, leak_list, m, slow_sql, Backend, TestDb};
 use versioned_migrations::{
-    Dialect, Error, Migration, MigrationConnection, Migrator, Observer, Problem, TableName,
+    Error, LockKind, Migration, Migrator, Observer, Problem, Refusal, Silent,
 };
 
 const THREE: &[Migration] = &[
@@ -31,34 +31,9 @@ const THREE: &[Migration] = &[
     ),
 ];
 
-fn leak(text: String) -> &'static str {
-    Box::leak(text.into_boxed_str())
-}
-
-fn backend_name(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-        Backend::Mysql => "mysql",
-    }
-}
-
-/// A statement that keeps the database busy for a while.
-fn slow_sql(backend: Backend, seconds: f64) -> &'static str {
-    leak(match backend {
-        Backend::Postgres => format!("SELECT pg_sleep({seconds})"),
-        Backend::Mysql => format!("DO SLEEP({seconds})"),
-        // SQLite has no sleep: count in a recursive CTE (~10M rows a second).
-        Backend::Sqlite => format!(
-            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {}) SELECT count(*) FROM c",
-            (seconds * 10_000_000.0) as i64
-        ),
-    })
-}
-
 /// The lists child processes run, built the same way in every process.
 fn child_list(name: &str, backend: Backend) -> &'static [Migration] {
-    let list: Vec<Migration> = match name {
+    leak_list(match name {
         // 20 migrations, each with a slow statement and a table.
         "slow20" => (1..=20)
             .map(|v| {
@@ -94,66 +69,14 @@ fn child_list(name: &str, backend: Backend) -> &'static [Migration] {
             m(3, "after", &["CREATE TABLE k3 (id INTEGER)"]),
         ],
         other => panic!("unknown list {other}"),
-    };
-    Box::leak(list.into_boxed_slice())
+    })
 }
 
-/// Prints a marker when a migration starts, so a parent can time a kill.
-struct Announce;
-impl Observer for Announce {
-    fn migration_started(&mut self, migration: &Migration) {
-        use std::io::Write;
-        println!("vm-started {}", migration.version);
-        let _ = std::io::stdout().flush();
-    }
-}
-
-/// Entry point of the child processes (a no-op in normal test runs).
+/// A child process of the concurrency tests (see `common::children`);
+/// in a normal run it checks the lists.
 #[test]
 fn child_process_entry() {
-    let (Ok(url), Ok(list), Ok(backend)) = (
-        std::env::var("VM_CHILD_URL"),
-        std::env::var("VM_CHILD_LIST"),
-        std::env::var("VM_CHILD_BACKEND"),
-    ) else {
-        return;
-    };
-    let backend = match backend.as_str() {
-        "sqlite" => Backend::Sqlite,
-        "postgres" => Backend::Postgres,
-        _ => Backend::Mysql,
-    };
-    let migrator =
-        Migrator::new(child_list(&list, backend)).with_lock_timeout(Duration::from_secs(120));
-    let result = common::connect_url(&url)
-        .and_then(|mut conn| migrator.apply_with(&mut conn, Default::default(), &mut Announce));
-    match result {
-        Ok(report) => {
-            println!("vm-applied {}", report.applied.len());
-            std::process::exit(0)
-        }
-        Err(e) => {
-            println!("vm-error {e}");
-            std::process::exit(1)
-        }
-    }
-}
-
-fn spawn_child(db: &TestDb, list: &str) -> Child {
-    Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "child_process_entry",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("VM_CHILD_URL", &db.url)
-        .env("VM_CHILD_LIST", list)
-        .env("VM_CHILD_BACKEND", backend_name(db.backend))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn child")
+    children::entry(child_list, &["slow20", "kill", "rerun"]);
 }
 
 on_all_backends!(
@@ -168,18 +91,13 @@ on_all_backends!(
 );
 
 fn eight_processes_apply_each_migration_exactly_once(db: TestDb) {
-    let children: Vec<Child> = (0..8).map(|_| spawn_child(&db, "slow20")).collect();
+    let children: Vec<Child> = (0..8).map(|_| spawn(&db, "slow20")).collect();
     let mut applied = 0;
     for child in children {
         let output = child.wait_with_output().expect("child");
         let text = String::from_utf8_lossy(&output.stdout).into_owned();
         assert!(output.status.success(), "every process succeeds: {text}");
-        let count: usize = text
-            .lines()
-            .find_map(|l| l.split_once("vm-applied ").map(|(_, n)| n))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no report: {text}"));
-        applied += count;
+        applied += applied_count(&text);
     }
     assert_eq!(
         applied, 20,
@@ -194,20 +112,9 @@ fn eight_processes_apply_each_migration_exactly_once(db: TestDb) {
 }
 
 fn killed_process_leaves_no_half_applied_migration(db: TestDb) {
-    let mut child = spawn_child(&db, "kill");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
+    let mut child = spawn(&db, "kill");
     let started = Instant::now();
-    loop {
-        let line = lines.next().expect("child output").expect("line");
-        if line.contains("vm-started 2") {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "child never reached migration 2"
-        );
-    }
+    let _output = wait_for(&mut child, "vm-started 2");
     eprintln!("migration 2 started after {:?}", started.elapsed());
     // Let it get into the long statement, then SIGKILL.
     std::thread::sleep(Duration::from_millis(500));
@@ -240,13 +147,13 @@ fn killed_process_leaves_no_half_applied_migration(db: TestDb) {
             .apply(&mut conn)
             .expect_err("apply refuses a dirty database");
         assert!(
-            matches!(&err, Error::Refused { problems } if matches!(problems[..], [Problem::Dirty { version: 2, .. }])),
+            matches!(&err, Error::Refused(Refusal::Problems { problems }) if matches!(problems[..], [Problem::Dirty { version: 2, .. }])),
             "{err}"
         );
         // A person undoes the partial migration, then repairs.
         db.exec("DROP TABLE k2");
         let repaired = migrator
-            .repair(&mut conn, &mut versioned_migrations::Silent)
+            .repair(&mut conn, false, &mut Silent)
             .expect("repair");
         assert_eq!(repaired.removed_dirty, [2]);
         let report = migrator.apply(&mut conn).expect("apply after repair");
@@ -261,7 +168,7 @@ fn killed_process_leaves_no_half_applied_migration(db: TestDb) {
 #[derive(Default)]
 struct CountWaits(usize);
 impl Observer for CountWaits {
-    fn waiting_for_lock(&mut self) {
+    fn waiting_for_lock(&mut self, _: &LockKind) {
         self.0 += 1;
     }
 }
@@ -269,27 +176,24 @@ impl Observer for CountWaits {
 fn lock_wait_is_reported_and_bounded(db: TestDb) {
     let mut conn = db.connect();
     Migrator::new(&THREE[..1]).apply(&mut conn).unwrap();
-    // Another "run" holds the lock.
-    let mut holder = db.connect();
-    match db.backend {
-        Backend::Sqlite => holder.batch_execute("BEGIN IMMEDIATE").unwrap(),
-        backend => {
-            let dialect = if backend == Backend::Postgres {
-                Dialect::Postgres
-            } else {
-                Dialect::Mysql
-            };
-            let sql = dialect.try_lock(&TableName::default()).unwrap();
-            assert_eq!(holder.scalar(&sql, &[]).unwrap(), Some(1));
-        }
-    }
+    // Another run holds the lock.
+    let holder = db.hold_migration_lock();
     let migrator = Migrator::new(THREE).with_lock_timeout(Duration::from_millis(800));
     let mut waits = CountWaits::default();
     let err = migrator
         .apply_with(&mut conn, Default::default(), &mut waits)
         .expect_err("lock is held");
-    assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
-    assert!(err.to_string().contains("--lock-timeout"), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::LockTimeout {
+                lock: LockKind::Migration { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("another migration run"), "{err}");
     assert_eq!(waits.0, 1, "waiting is reported once");
     assert_eq!(db.tracked("schema_migrations").len(), 1, "nothing applied");
     drop(holder);
@@ -326,15 +230,21 @@ fn verify_check_repair_after_an_edit(db: TestDb) {
     );
     assert!(edited.apply(&mut conn).is_err(), "apply refuses drift");
 
-    let repaired = edited
-        .repair(&mut conn, &mut versioned_migrations::Silent)
-        .unwrap();
+    // The description changed too: repair wants to be told.
+    let refused = edited
+        .repair(&mut conn, false, &mut Silent)
+        .expect_err("descriptions differ");
+    assert!(
+        matches!(refused, Error::Refused(Refusal::DescriptionsDiffer { .. })),
+        "{refused}"
+    );
+    let repaired = edited.repair(&mut conn, true, &mut Silent).unwrap();
     assert_eq!(repaired.accepted, [2]);
     assert!(
         edited.verify(&mut conn).unwrap().problems.is_empty(),
         "repair accepted the edit"
     );
-    let history = edited.history(&mut conn).unwrap();
+    let history = edited.history(&mut conn).unwrap().migrations;
     assert_eq!(history[1].description, "Create books (renamed)");
     assert_eq!(
         history[1].checksum.as_deref(),
@@ -365,19 +275,33 @@ fn baseline_adopts_an_existing_database(db: TestDb) {
     let mut conn = db.connect();
     let migrator = Migrator::new(THREE);
     let bad = migrator
-        .baseline(&mut conn, 0, &mut versioned_migrations::Silent)
+        .baseline(&mut conn, 0, &mut Silent)
         .expect_err("version 0");
-    assert!(matches!(bad, Error::InvalidBaseline { .. }), "{bad}");
-    let report = migrator
-        .baseline(&mut conn, 2, &mut versioned_migrations::Silent)
-        .unwrap();
+    assert!(
+        matches!(bad, Error::Refused(Refusal::BaselineNothing { .. })),
+        "{bad}"
+    );
+    let beyond = migrator
+        .baseline(&mut conn, 99, &mut Silent)
+        .expect_err("beyond the code");
+    assert!(
+        matches!(
+            beyond,
+            Error::Refused(Refusal::BaselineBeyondCode { last: 3, .. })
+        ),
+        "{beyond}"
+    );
+    let report = migrator.baseline(&mut conn, 2, &mut Silent).unwrap();
     assert_eq!(report.recorded, [1, 2]);
     assert_eq!(migrator.version(&mut conn).unwrap(), 2);
     let again = migrator
-        .baseline(&mut conn, 2, &mut versioned_migrations::Silent)
+        .baseline(&mut conn, 2, &mut Silent)
         .expect_err("history not empty");
     assert!(
-        matches!(again, Error::BaselineNotEmpty { applied: 2, .. }),
+        matches!(
+            again,
+            Error::Refused(Refusal::BaselineNotEmpty { applied: 2 })
+        ),
         "{again}"
     );
     let applied = migrator.apply(&mut conn).unwrap();
@@ -424,7 +348,7 @@ fn legacy_table_is_upgraded_in_place(db: TestDb) {
         report.applied.iter().map(|a| a.version).collect::<Vec<_>>(),
         [3]
     );
-    let history = migrator.history(&mut conn).unwrap();
+    let history = migrator.history(&mut conn).unwrap().migrations;
     assert_eq!(history.len(), 3);
     assert_eq!(
         history[0]
@@ -462,7 +386,6 @@ fn foreign_table_is_refused_and_left_alone(db: TestDb) {
         let err = result.expect("refused");
         assert!(matches!(err, Error::IncompatibleTable { .. }), "{err}");
         assert!(err.to_string().contains("not an integer"), "{err}");
-        assert!(err.to_string().contains("--table"), "{err}");
     }
     assert_eq!(db.count("schema_migrations"), 1, "left untouched");
     assert!(!db.table_exists("authors"));
@@ -476,7 +399,7 @@ fn out_of_order_is_refused_unless_allowed(db: TestDb) {
         .apply(&mut conn)
         .expect_err("2 is below 3");
     assert!(
-        matches!(&err, Error::Refused { problems } if matches!(problems[..], [Problem::OutOfOrder { version: 2, .. }])),
+        matches!(&err, Error::Refused(Refusal::Problems { problems }) if matches!(problems[..], [Problem::OutOfOrder { version: 2, .. }])),
         "{err}"
     );
     let report = Migrator::new(THREE)
@@ -491,9 +414,7 @@ fn out_of_order_is_refused_unless_allowed(db: TestDb) {
 
 #[test]
 fn read_only_sqlite_file_can_be_read_not_written() {
-    let Some(db) = TestDb::new(Backend::Sqlite) else {
-        return;
-    };
+    let db = TestDb::new(Backend::Sqlite);
     let mut conn = db.connect();
     Migrator::new(&THREE[..2]).apply(&mut conn).unwrap();
     drop(conn);

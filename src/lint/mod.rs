@@ -58,9 +58,11 @@ pub fn lint(migrations: &[Migration], backend: Dialect, since: Option<i64>) -> L
 /// the `--json` document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LintReport {
+    /// The database the migrations were checked for.
     pub backend: Dialect,
     /// Migrations looked at (after `since`).
     pub checked: usize,
+    /// In migration order, then statement order.
     pub findings: Vec<Finding>,
     /// Statements no parser could read: not checked, and not a finding.
     pub not_checked: Vec<NotChecked>,
@@ -72,10 +74,12 @@ impl LintReport {
         self.findings.is_empty()
     }
 
+    /// Findings of [`Severity::Error`].
     pub fn errors(&self) -> usize {
         self.count(Severity::Error)
     }
 
+    /// Findings of [`Severity::Warning`].
     pub fn warnings(&self) -> usize {
         self.count(Severity::Warning)
     }
@@ -91,9 +95,13 @@ impl LintReport {
 /// One hazard in one statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// The rule it breaks (`rule` in JSON: its snake_case id).
     pub rule: Lint,
+    /// The rule's severity.
     pub severity: Severity,
+    /// The migration's version.
     pub version: i64,
+    /// The migration's description.
     pub description: String,
     /// 1-based index into the migration's `sql`, as in every error message.
     pub statement_index: usize,
@@ -108,10 +116,13 @@ pub struct Finding {
 /// An `sql` entry the parser could not read, so no rule looked at it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotChecked {
+    /// The migration's version.
     pub version: i64,
+    /// The migration's description.
     pub description: String,
     /// 1-based index into the migration's `sql`.
     pub statement_index: usize,
+    /// The entry, shortened to one line.
     pub statement: String,
     /// The parser's message.
     pub reason: String,

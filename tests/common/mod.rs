@@ -1,12 +1,23 @@
-//! Test databases: a fresh SQLite file, or a fresh PostgreSQL / MariaDB
-//! database (unique name, dropped afterwards) on the servers named by
-//! TEST_POSTGRES_URL / TEST_MYSQL_URL. Without those variables server tests
-//! skip and say so; with CI=true a missing or unreachable server fails.
+//! The one support module of the tests: test databases (a fresh SQLite file,
+//! or a fresh PostgreSQL / MariaDB database with a unique name, dropped
+//! afterwards), migration literals, child processes, and the macro that
+//! stamps each scenario per backend.
+//!
+//! Server tests are `#[ignore]`d, so a plain `cargo test` lists them as
+//! ignored, never as passed. `cargo test --all-features -- --include-ignored`
+//! runs them against TEST_POSTGRES_URL / TEST_MYSQL_URL; there a missing or
+//! unreachable server fails the test.
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use versioned_migrations::{Access, AnyConnection, DatabaseUrl, Migration, MigrationConnection};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use versioned_migrations::{Access, AnyConnection, DatabaseUrl, Migration, Migrator};
+
+pub mod children;
+#[cfg(feature = "cli")]
+pub mod library;
 
 /// A migration literal for test lists.
 pub const fn m(version: i64, description: &'static str, sql: &'static [&'static str]) -> Migration {
@@ -16,6 +27,58 @@ pub const fn m(version: i64, description: &'static str, sql: &'static [&'static 
         sql,
         ..Migration::DEFAULT
     }
+}
+
+/// The same with `down` statements.
+pub const fn reversible(
+    version: i64,
+    description: &'static str,
+    sql: &'static [&'static str],
+    down: &'static [&'static str],
+) -> Migration {
+    Migration {
+        down,
+        ..m(version, description, sql)
+    }
+}
+
+/// A string for `&'static` lists built at run time.
+pub fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+/// A list built at run time, as a `&'static` slice.
+pub fn leak_list(list: Vec<Migration>) -> &'static [Migration] {
+    Box::leak(list.into_boxed_slice())
+}
+
+/// Imported migrations as the `Migration` values compiling their entries
+/// gives, numbered after `after`.
+#[cfg(feature = "cli")]
+pub fn imported_list(
+    imported: &[versioned_migrations::authoring::import::ImportedMigration],
+    after: i64,
+) -> &'static [Migration] {
+    let leak = |v: &[String]| -> &'static [&'static str] {
+        let strs: Vec<&'static str> = v
+            .iter()
+            .map(|s| &*Box::leak(s.clone().into_boxed_str()))
+            .collect();
+        Box::leak(strs.into_boxed_slice())
+    };
+    let list: Vec<Migration> = versioned_migrations::authoring::import::renumber(imported, after)
+        .into_iter()
+        .map(|(version, m)| {
+            let mut migration = Migration::DEFAULT;
+            migration.version = version;
+            migration.description = Box::leak(m.description.clone().into_boxed_str());
+            migration.sql = leak(&m.up);
+            migration.down = leak(&m.down);
+            migration.transaction = m.transaction;
+            migration
+        })
+        .collect();
+    Box::leak(list.into_boxed_slice())
 }
 
 /// Runs the real `migrate` binary in `dir`, with no DATABASE_URL and no colour.
@@ -35,6 +98,37 @@ pub enum Backend {
     Sqlite,
     Postgres,
     Mysql,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::Mysql => "mysql",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Backend {
+        match name {
+            "postgres" => Backend::Postgres,
+            "mysql" => Backend::Mysql,
+            _ => Backend::Sqlite,
+        }
+    }
+}
+
+/// A statement that keeps the database busy for about `seconds`.
+pub fn slow_sql(backend: Backend, seconds: f64) -> &'static str {
+    leak(match backend {
+        Backend::Postgres => format!("SELECT pg_sleep({seconds})"),
+        Backend::Mysql => format!("DO SLEEP({seconds})"),
+        // SQLite has no sleep: count in a recursive CTE (~10M rows a second).
+        Backend::Sqlite => format!(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {}) SELECT count(*) FROM c",
+            (seconds * 10_000_000.0) as i64
+        ),
+    })
 }
 
 pub struct TestDb {
@@ -61,16 +155,19 @@ fn unique_name() -> String {
     )
 }
 
-fn server_url(var: &str) -> Option<String> {
+/// The server URL for a backend's tests. Only included (ignored) tests ask,
+/// so a missing variable is a failure that says what to set.
+pub fn server_url(backend: Backend) -> String {
+    let var = match backend {
+        Backend::Postgres => "TEST_POSTGRES_URL",
+        _ => "TEST_MYSQL_URL",
+    };
     match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("{var} must be set when CI=true: server tests may not be skipped")
-        }
-        _ => {
-            eprintln!("skipping: {var} is not set (server tests need a live database)");
-            None
-        }
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "{var} must name a live server for the {} tests (see README, Tests)",
+            backend.name()
+        ),
     }
 }
 
@@ -82,35 +179,29 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestDb {
-    /// A new, empty database; `None` when the backend's server is not
-    /// configured (outside CI).
-    pub fn new(backend: Backend) -> Option<TestDb> {
+    /// A new, empty database.
+    pub fn new(backend: Backend) -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let name = unique_name();
         let (url, admin_url) = match backend {
             Backend::Sqlite => (dir.path().join("test.db").display().to_string(), None),
             Backend::Postgres | Backend::Mysql => {
-                let var = if backend == Backend::Postgres {
-                    "TEST_POSTGRES_URL"
-                } else {
-                    "TEST_MYSQL_URL"
-                };
-                let admin = server_url(var)?;
+                let admin = server_url(backend);
                 let mut conn = connect_url(&admin).unwrap_or_else(|e| {
-                    panic!("{var} is set but the server cannot be reached: {e}")
+                    panic!("the {} test server cannot be reached: {e}", backend.name())
                 });
                 conn.batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create test database");
                 (with_database(&admin, &name), Some(admin))
             }
         };
-        Some(TestDb {
+        TestDb {
             backend,
             url,
             admin_url,
             name,
             dir,
-        })
+        }
     }
 
     pub fn connect(&self) -> AnyConnection {
@@ -126,8 +217,7 @@ impl TestDb {
 
     /// A single integer from `sql`, which must name its column `value`.
     pub fn scalar(&self, sql: &str) -> i64 {
-        self.connect()
-            .scalar(sql, &[])
+        scalar(&mut self.connect(), sql)
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
             .unwrap_or(0)
     }
@@ -152,12 +242,12 @@ impl TestDb {
     /// Versions in the tracking table, with their success flag.
     pub fn tracked(&self, table: &str) -> Vec<(i64, bool)> {
         let mut conn = self.connect();
-        let migrator = versioned_migrations::Migrator::new(&[])
+        Migrator::new(&[])
             .with_table(table)
-            .expect("table name");
-        migrator
+            .expect("table name")
             .history(&mut conn)
             .expect("history")
+            .migrations
             .into_iter()
             .map(|h| (h.version, h.success))
             .collect()
@@ -168,18 +258,115 @@ impl TestDb {
         self.backend != Backend::Mysql
     }
 
-    /// SQL that sleeps for `seconds` (a slow statement), where the database has one.
-    pub fn sleep_sql(&self, seconds: f64) -> Option<String> {
+    /// Takes the run-wide migration lock of the default tracking table the
+    /// way `migrate` does, and holds it until the value is dropped.
+    pub fn hold_migration_lock(&self) -> LockHolder {
+        let key = "/versioned-migrations/schema_migrations";
         match self.backend {
-            Backend::Postgres => Some(format!("SELECT pg_sleep({seconds})")),
-            Backend::Mysql => Some(format!("DO SLEEP({seconds})")),
-            Backend::Sqlite => None,
+            Backend::Sqlite => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(format!("{}.migrate-lock", self.url))
+                    .expect("lock file");
+                file.try_lock().expect("lock free");
+                LockHolder::File(file)
+            }
+            Backend::Postgres => {
+                let mut conn = self.connect();
+                let sql = format!(
+                    "SELECT CAST(CAST(pg_try_advisory_lock(hashtext(current_database() || '{key}')) AS INTEGER) AS BIGINT) AS value"
+                );
+                assert_eq!(scalar(&mut conn, &sql).unwrap(), Some(1));
+                LockHolder::Connection(conn)
+            }
+            Backend::Mysql => {
+                let mut conn = self.connect();
+                let sql = format!("SELECT CAST(GET_LOCK(SHA1(CONCAT(DATABASE(), '{key}')), 0) AS SIGNED) AS value");
+                assert_eq!(scalar(&mut conn, &sql).unwrap(), Some(1));
+                LockHolder::Connection(conn)
+            }
         }
     }
 }
 
+/// Holds a migration lock while alive.
+pub enum LockHolder {
+    File(std::fs::File),
+    Connection(AnyConnection),
+}
+
+#[derive(QueryableByName)]
+struct IntegerRow {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    value: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    value: Option<String>,
+}
+
+/// A row of two text columns named `name` and `data_type`.
+#[derive(QueryableByName)]
+pub struct Pair {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub data_type: String,
+}
+
+/// The `name` / `data_type` rows of `sql` (catalog queries in schema checks).
+pub fn pairs(conn: &mut AnyConnection, sql: &str) -> QueryResult<Vec<Pair>> {
+    let query = diesel::sql_query(sql);
+    match conn {
+        AnyConnection::Sqlite(c) => query.load(c),
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => query.load(c),
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => query.load(c),
+        _ => unreachable!("a backend this build lacks"),
+    }
+}
+
+/// The column `value` of the first row of `sql`, as an integer.
+pub fn scalar(conn: &mut AnyConnection, sql: &str) -> QueryResult<Option<i64>> {
+    let query = diesel::sql_query(sql);
+    let rows: Vec<IntegerRow> = match conn {
+        AnyConnection::Sqlite(c) => query.load(c)?,
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => query.load(c)?,
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => query.load(c)?,
+        _ => unreachable!("a backend this build lacks"),
+    };
+    Ok(rows.into_iter().next().and_then(|r| r.value))
+}
+
+/// The column `value` of every row of `sql`, as text.
+pub fn texts(conn: &mut AnyConnection, sql: &str) -> QueryResult<Vec<Option<String>>> {
+    let query = diesel::sql_query(sql);
+    let rows: Vec<TextRow> = match conn {
+        AnyConnection::Sqlite(c) => query.load(c)?,
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgres(c) => query.load(c)?,
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(c) => query.load(c)?,
+        _ => unreachable!("a backend this build lacks"),
+    };
+    Ok(rows.into_iter().map(|r| r.value).collect())
+}
+
 pub fn connect_url(url: &str) -> Result<AnyConnection, versioned_migrations::Error> {
     AnyConnection::connect(&DatabaseUrl::parse(url)?, Access::ReadWrite)
+}
+
+/// A read-only connection, as the read commands open one.
+pub fn connect_read_only(url: &str) -> AnyConnection {
+    AnyConnection::connect(&DatabaseUrl::parse(url).expect("url"), Access::ReadOnly)
+        .expect("connect read-only")
 }
 
 impl Drop for TestDb {
@@ -200,34 +387,36 @@ impl Drop for TestDb {
 }
 
 /// Stamps each scenario `fn name(db: TestDb)` into one test per backend:
-/// `sqlite::name`, `postgres::name`, `mysql::name`.
+/// `sqlite::name`, `postgres::name`, `mysql::name`. Server tests are
+/// ignored unless included (`-- --include-ignored`), and fail when the
+/// build lacks the backend's feature.
 #[macro_export]
 macro_rules! on_all_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(#[test]
             fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Sqlite) {
-                    super::$name(db)
-                }
+                super::$name($crate::common::TestDb::new($crate::common::Backend::Sqlite))
             })*
         }
-        #[cfg(feature = "postgres")]
         mod postgres {
             $(#[test]
+            #[ignore = "server test: needs --features postgres, TEST_POSTGRES_URL and -- --include-ignored"]
             fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Postgres) {
-                    super::$name(db)
-                }
+                #[cfg(feature = "postgres")]
+                super::$name($crate::common::TestDb::new($crate::common::Backend::Postgres));
+                #[cfg(not(feature = "postgres"))]
+                panic!("built without the `postgres` feature");
             })*
         }
-        #[cfg(feature = "mysql")]
         mod mysql {
             $(#[test]
+            #[ignore = "server test: needs --features mysql, TEST_MYSQL_URL and -- --include-ignored"]
             fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Mysql) {
-                    super::$name(db)
-                }
+                #[cfg(feature = "mysql")]
+                super::$name($crate::common::TestDb::new($crate::common::Backend::Mysql));
+                #[cfg(not(feature = "mysql"))]
+                panic!("built without the `mysql` feature");
             })*
         }
     };

@@ -1,0 +1,144 @@
+//! The checksum recorded for each applied migration, and the fingerprint of
+//! a whole list that the PostgreSQL start-up check compares in one row.
+
+use sha2::{Digest, Sha256};
+
+/// SHA-256 (lower-case hex) of the statements, normalised so that line endings
+/// (CRLF vs LF) and trailing whitespace do not count as edits.
+///
+/// The algorithm is part of the tracking-table format and must never change:
+/// for each statement, every line has its trailing whitespace (including `\r`)
+/// removed, lines are joined with `\n`, trailing empty lines are dropped, and
+/// the result is fed to the hash followed by one NUL byte.
+pub fn checksum(statements: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for statement in statements {
+        // Streams the normalised text without allocating: line breaks are
+        // held back until a non-empty line follows, so trailing ones vanish.
+        let mut held_breaks = 0usize;
+        for (i, line) in statement.split('\n').enumerate() {
+            let line = line.trim_end();
+            if i > 0 {
+                held_breaks += 1;
+            }
+            if !line.is_empty() {
+                for _ in 0..held_breaks {
+                    hasher.update(b"\n");
+                }
+                held_breaks = 0;
+                hasher.update(line.as_bytes());
+            }
+        }
+        hasher.update([0u8]);
+    }
+    hex(&hasher.finalize())
+}
+
+/// MD5 (hex) of the `version:checksum` pairs, comma-joined in order: what
+/// the PostgreSQL start-up check computes on the server over the tracking
+/// table, so "everything applied, nothing edited" is known without reading
+/// the rows.
+pub(crate) fn fingerprint<'a>(pairs: impl Iterator<Item = (i64, &'a str)>) -> String {
+    use md5::{Digest as _, Md5};
+    let mut hasher = Md5::new();
+    for (i, (version, checksum)) in pairs.enumerate() {
+        if i > 0 {
+            hasher.update(b",");
+        }
+        hasher.update(version.to_string().as_bytes());
+        hasher.update(b":");
+        hasher.update(checksum.as_bytes());
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    // By table: `format!` per byte was most of the start-up check's CPU.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &byte in bytes {
+        out.push(HEX[usize::from(byte >> 4)] as char);
+        out.push(HEX[usize::from(byte & 0x0f)] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_is_pinned() {
+        // Golden value: changing the algorithm would flag every applied
+        // migration in every database as edited.
+        assert_eq!(
+            checksum(&["CREATE TABLE users (id INTEGER PRIMARY KEY)"]),
+            "b20d15866d4dde954b2f51f177c2709f94d892c4e3c5b4d7c5bb62d6b0986bc6"
+        );
+    }
+
+    #[test]
+    fn checksum_ignores_line_endings_and_trailing_whitespace() {
+        let lf = checksum(&["CREATE TABLE t (\n  id INTEGER\n)", "SELECT 1"]);
+        assert_eq!(
+            lf,
+            checksum(&[
+                "CREATE TABLE t (\r\n  id INTEGER  \r\n)\r\n",
+                "SELECT 1\n\n"
+            ])
+        );
+        assert_eq!(
+            lf,
+            checksum(&["CREATE TABLE t (  \n  id INTEGER\t\n)   ", "SELECT 1"])
+        );
+    }
+
+    /// The documented algorithm, written the obvious way.
+    fn reference_checksum(statements: &[&str]) -> String {
+        let mut hasher = Sha256::new();
+        for statement in statements {
+            let joined = statement
+                .split('\n')
+                .map(str::trim_end)
+                .collect::<Vec<_>>()
+                .join("\n");
+            hasher.update(joined.trim_end_matches('\n').as_bytes());
+            hasher.update([0u8]);
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn streaming_checksum_matches_the_documented_algorithm() {
+        let cases: &[&[&str]] = &[
+            &[],
+            &[""],
+            &["\n\n"],
+            &["  \r\n \t\n"],
+            &["\nleading"],
+            &["a\n\n\nb\n\n"],
+            &["a  \r\n  b\t\r\n\r\n", "", "c"],
+            &["x\r", "\ry"],
+            &["CREATE FUNCTION f() RETURNS int AS $$\n  SELECT 1;  \n$$ LANGUAGE sql\n"],
+        ];
+        for case in cases {
+            assert_eq!(checksum(case), reference_checksum(case), "{case:?}");
+        }
+    }
+
+    #[test]
+    fn checksum_sees_real_edits_and_statement_boundaries() {
+        let base = checksum(&["CREATE TABLE t (id INTEGER)"]);
+        assert_ne!(base, checksum(&["CREATE TABLE t (id BIGINT)"]));
+        assert_ne!(base, checksum(&["CREATE  TABLE t (id INTEGER)"]));
+        assert_ne!(
+            checksum(&["SELECT 1", "SELECT 2"]),
+            checksum(&["SELECT 1SELECT 2"])
+        );
+        assert_ne!(checksum(&["SELECT 1"]), checksum(&["SELECT 1", ""]));
+    }
+}

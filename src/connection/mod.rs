@@ -1,0 +1,63 @@
+//! The connections the runner works on: diesel's `SqliteConnection`,
+//! `PgConnection` and `MysqlConnection`, and [`AnyConnection`], which picks
+//! the backend from a URL's scheme. What the runner needs from them is a
+//! small sealed set of operations, implemented once by a macro.
+
+mod connect;
+mod ops;
+
+pub(crate) use ops::RawRow;
+
+pub use connect::CONNECT_TIMEOUT;
+
+use crate::dialect::Dialect;
+
+/// A connection the [`Migrator`](crate::Migrator) can work on. Implemented
+/// for diesel's `SqliteConnection`, `PgConnection` and `MysqlConnection`
+/// (with the backend features) and for [`AnyConnection`]; sealed, because
+/// the runner's guarantees depend on exactly how each backend is driven.
+pub trait MigrationConnection: ops::Ops {}
+
+impl<T: ops::Ops + ?Sized> MigrationConnection for T {}
+
+/// A connection to whichever database a URL names.
+#[non_exhaustive]
+pub enum AnyConnection {
+    /// An SQLite file (or in-memory database).
+    Sqlite(diesel::SqliteConnection),
+    /// A PostgreSQL server (feature `postgres`).
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+    /// A MySQL or MariaDB server (feature `mysql`).
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
+}
+
+impl AnyConnection {
+    /// Which backend this is.
+    pub fn dialect(&self) -> Dialect {
+        ops::Ops::dialect(self)
+    }
+
+    /// Runs SQL as written (may hold several statements); for an
+    /// application's own set-up and for tests.
+    pub fn batch_execute(&mut self, sql: &str) -> diesel::QueryResult<()> {
+        ops::Ops::batch_execute(self, sql)
+    }
+}
+
+/// How a connection will be used: read commands never create or change a
+/// SQLite file, so they can inspect read-only files and missing ones alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Access {
+    /// Commands that change the database, creating an SQLite file if
+    /// needed (`apply`).
+    ReadWrite,
+    /// Commands that change an existing database and have nothing to do
+    /// on a new one (`rollback`, `repair`, `baseline`): a missing SQLite
+    /// file is [`Error::NoSuchDatabaseFile`](crate::Error::NoSuchDatabaseFile), not created.
+    WriteExisting,
+    /// Commands that only read it.
+    ReadOnly,
+}

@@ -1,0 +1,188 @@
+//! The operations the runner needs from a connection, implemented once (by
+//! a macro) for each diesel connection type and for `AnyConnection`.
+//!
+//! These items are `pub` inside a private module: the sealed-trait pattern.
+//! [`super::MigrationConnection`] requires [`Ops`], so only this crate can
+//! implement it, and none of this is part of the public API.
+#![allow(unreachable_pub)]
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
+
+use super::AnyConnection;
+use crate::dialect::{Bind, Dialect, Sql};
+use crate::tracking::ExistingColumn;
+
+/// A tracking-table row as the database returns it (every column cast to
+/// a type all three backends agree on); mapped to `AppliedMigration` once,
+/// in the store.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct RawRow {
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+    #[diesel(sql_type = Text)]
+    pub description: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub checksum: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub applied_at: Option<String>,
+    #[diesel(sql_type = Double)]
+    pub execution_ms: f64,
+    #[diesel(sql_type = BigInt)]
+    pub success: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub down_sql: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct ColumnRow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    data_type: String,
+}
+
+#[derive(QueryableByName)]
+struct IntegerRow {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    value: Option<i64>,
+}
+
+/// What `PRAGMA busy_timeout` returns (a pragma's column cannot be renamed).
+#[derive(QueryableByName)]
+struct BusyTimeoutRow {
+    #[diesel(sql_type = BigInt)]
+    timeout: i64,
+}
+
+#[derive(QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    value: Option<String>,
+}
+
+/// What the runner does on a connection.
+pub trait Ops {
+    fn dialect(&self) -> Dialect;
+    /// Runs SQL as written (simple-query protocol; may hold several statements).
+    fn batch_execute(&mut self, sql: &str) -> QueryResult<()>;
+    /// Runs one statement with bound values; the number of rows it touched.
+    fn execute(&mut self, sql: &Sql) -> QueryResult<usize>;
+    fn load_rows(&mut self, sql: &str) -> QueryResult<Vec<RawRow>>;
+    fn load_columns(&mut self, sql: &Sql) -> QueryResult<Vec<ExistingColumn>>;
+    /// The column `value` of the first row, as a 64-bit integer.
+    fn scalar_i64(&mut self, sql: &Sql) -> QueryResult<Option<i64>>;
+    /// The column `value` of the first row, as text.
+    fn scalar_text(&mut self, sql: &str) -> QueryResult<Option<String>>;
+    /// The column `timeout` of the first row (SQLite's `PRAGMA busy_timeout`).
+    fn scalar_timeout(&mut self, sql: &str) -> QueryResult<Option<i64>>;
+}
+
+macro_rules! bind_all {
+    ($conn:ty, $sql:expr) => {{
+        let mut query =
+            diesel::sql_query($sql.text.as_str()).into_boxed::<<$conn as Connection>::Backend>();
+        for bind in &$sql.binds {
+            query = match bind.clone() {
+                Bind::I64(v) => query.bind::<BigInt, _>(v),
+                Bind::Text(v) => query.bind::<Text, _>(v),
+                Bind::OptText(v) => query.bind::<Nullable<Text>, _>(v),
+            };
+        }
+        query
+    }};
+}
+
+macro_rules! impl_ops {
+    ($conn:ty, $dialect:expr) => {
+        impl Ops for $conn {
+            fn dialect(&self) -> Dialect {
+                $dialect
+            }
+
+            fn batch_execute(&mut self, sql: &str) -> QueryResult<()> {
+                SimpleConnection::batch_execute(self, sql)
+            }
+
+            fn execute(&mut self, sql: &Sql) -> QueryResult<usize> {
+                bind_all!($conn, sql).execute(self)
+            }
+
+            fn load_rows(&mut self, sql: &str) -> QueryResult<Vec<RawRow>> {
+                diesel::sql_query(sql).load(self)
+            }
+
+            fn load_columns(&mut self, sql: &Sql) -> QueryResult<Vec<ExistingColumn>> {
+                let rows: Vec<ColumnRow> = bind_all!($conn, sql).load(self)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| ExistingColumn {
+                        name: row.name,
+                        data_type: row.data_type,
+                    })
+                    .collect())
+            }
+
+            fn scalar_i64(&mut self, sql: &Sql) -> QueryResult<Option<i64>> {
+                let rows: Vec<IntegerRow> = bind_all!($conn, sql).load(self)?;
+                Ok(rows.into_iter().next().and_then(|row| row.value))
+            }
+
+            fn scalar_text(&mut self, sql: &str) -> QueryResult<Option<String>> {
+                let rows: Vec<TextRow> = diesel::sql_query(sql).load(self)?;
+                Ok(rows.into_iter().next().and_then(|row| row.value))
+            }
+
+            fn scalar_timeout(&mut self, sql: &str) -> QueryResult<Option<i64>> {
+                let rows: Vec<BusyTimeoutRow> = diesel::sql_query(sql).load(self)?;
+                Ok(rows.into_iter().next().map(|row| row.timeout))
+            }
+        }
+    };
+}
+
+impl_ops!(diesel::SqliteConnection, Dialect::Sqlite);
+#[cfg(feature = "postgres")]
+impl_ops!(diesel::PgConnection, Dialect::Postgres);
+#[cfg(feature = "mysql")]
+impl_ops!(diesel::MysqlConnection, Dialect::Mysql);
+
+macro_rules! delegate {
+    ($self:expr, $conn:ident => $body:expr) => {
+        match $self {
+            AnyConnection::Sqlite($conn) => $body,
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgres($conn) => $body,
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql($conn) => $body,
+        }
+    };
+}
+
+impl Ops for AnyConnection {
+    fn dialect(&self) -> Dialect {
+        delegate!(self, c => c.dialect())
+    }
+    fn batch_execute(&mut self, sql: &str) -> QueryResult<()> {
+        delegate!(self, c => Ops::batch_execute(c, sql))
+    }
+    fn execute(&mut self, sql: &Sql) -> QueryResult<usize> {
+        delegate!(self, c => Ops::execute(c, sql))
+    }
+    fn load_rows(&mut self, sql: &str) -> QueryResult<Vec<RawRow>> {
+        delegate!(self, c => c.load_rows(sql))
+    }
+    fn load_columns(&mut self, sql: &Sql) -> QueryResult<Vec<ExistingColumn>> {
+        delegate!(self, c => c.load_columns(sql))
+    }
+    fn scalar_i64(&mut self, sql: &Sql) -> QueryResult<Option<i64>> {
+        delegate!(self, c => c.scalar_i64(sql))
+    }
+    fn scalar_text(&mut self, sql: &str) -> QueryResult<Option<String>> {
+        delegate!(self, c => c.scalar_text(sql))
+    }
+    fn scalar_timeout(&mut self, sql: &str) -> QueryResult<Option<i64>> {
+        delegate!(self, c => c.scalar_timeout(sql))
+    }
+}

@@ -1,0 +1,423 @@
+//! SQL around the migrations: transactions, the run-wide lock, the timeouts
+//! of the tool's own statements and of the migration's, SQLite's pragmas,
+//! backups, and recognising a lock timeout in a database's message.
+
+use std::time::Duration;
+
+use super::Dialect;
+use crate::table::TableName;
+
+/// The settings the tool gives its own statements on the tracking table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionSettings {
+    /// How long one of the tool's statements may wait for a lock.
+    pub lock_timeout: Duration,
+    /// Ask the server to notice a vanished client during long statements
+    /// (PostgreSQL 14+), so a killed run frees its lock within a second.
+    pub check_client: bool,
+}
+
+/// Limits for the migration's own statements (off unless given).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Guardrails {
+    pub ddl_lock_timeout: Option<Duration>,
+    pub statement_timeout: Option<Duration>,
+}
+
+/// What the session had before the tool changed it, to hand back to the
+/// migration's statements and to restore at the end. PostgreSQL:
+/// `lock_timeout|statement_timeout|client_connection_check_interval`;
+/// SQLite: the busy timeout in ms; MySQL keeps it in session variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Saved {
+    parts: Vec<String>,
+}
+
+impl Saved {
+    pub(crate) fn from_text(text: Option<String>) -> Saved {
+        Saved {
+            parts: text
+                .map(|t| t.split('|').map(str::to_string).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn part(&self, i: usize) -> Option<&str> {
+        self.parts
+            .get(i)
+            .map(String::as_str)
+            .filter(|p| !p.is_empty())
+    }
+}
+
+fn millis(duration: Duration) -> u128 {
+    duration.as_millis()
+}
+
+/// MySQL's lock waits count whole seconds, at least one.
+fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_secs_f64().ceil().max(1.0) as u64
+}
+
+impl Dialect {
+    /// Starts a migration's transaction. On SQLite it takes the write lock at
+    /// once, so a concurrent writer is waited for here, not mid-way.
+    pub(crate) fn begin(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres | Dialect::Mysql => "BEGIN",
+        }
+    }
+
+    pub(crate) fn commit(self) -> &'static str {
+        "COMMIT"
+    }
+
+    pub(crate) fn rollback(self) -> &'static str {
+        "ROLLBACK"
+    }
+
+    /// Reads what [`Saved`] keeps, as text in the column `value` (`None`:
+    /// see [`Dialect::save_timeout_query`] and [`Dialect::save_settings_exec`]).
+    pub(crate) fn save_settings_query(self) -> Option<&'static str> {
+        match self {
+            Dialect::Postgres => Some(
+                "SELECT current_setting('lock_timeout') || '|' || current_setting('statement_timeout') \
+                 || '|' || COALESCE(current_setting('client_connection_check_interval', true), '') AS value",
+            ),
+            Dialect::Sqlite | Dialect::Mysql => None,
+        }
+    }
+
+    /// SQLite: the busy timeout, read with the pragma statement (column
+    /// `timeout`): its table-valued form would read the schema, which
+    /// waits on the very lock this setting is for.
+    pub(crate) fn save_timeout_query(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => Some("PRAGMA busy_timeout"),
+            Dialect::Postgres | Dialect::Mysql => None,
+        }
+    }
+
+    pub(crate) fn save_settings_exec(self) -> Option<&'static str> {
+        match self {
+            Dialect::Mysql => Some(
+                "SET @vm_saved_lwt = @@SESSION.lock_wait_timeout, \
+                 @vm_saved_ilwt = @@SESSION.innodb_lock_wait_timeout",
+            ),
+            Dialect::Postgres | Dialect::Sqlite => None,
+        }
+    }
+
+    /// The tool's settings for the session (one batch).
+    pub(crate) fn tool_settings(self, settings: &SessionSettings, saved: &Saved) -> String {
+        let timeout = settings.lock_timeout;
+        match self {
+            Dialect::Postgres => {
+                let mut sql = format!("SET lock_timeout = '{}ms'", millis(timeout).max(1));
+                // The setting exists on PostgreSQL 14 and later only.
+                if settings.check_client && saved.part(2).is_some() {
+                    sql.push_str("; SET client_connection_check_interval = 1000");
+                }
+                sql
+            }
+            Dialect::Mysql => format!(
+                "SET SESSION lock_wait_timeout = {0}, SESSION innodb_lock_wait_timeout = {0}",
+                whole_seconds(timeout)
+            ),
+            Dialect::Sqlite => {
+                format!(
+                    "PRAGMA busy_timeout = {}",
+                    millis(timeout).min(i32::MAX as u128)
+                )
+            }
+        }
+    }
+
+    /// Puts the session back as it was found.
+    pub(crate) fn restore_settings(self, saved: &Saved) -> Option<String> {
+        match self {
+            Dialect::Postgres => {
+                let lock = self.string_literal(saved.part(0)?);
+                let statement = self.string_literal(saved.part(1)?);
+                let mut sql =
+                    format!("SET lock_timeout = {lock}; SET statement_timeout = {statement}");
+                if let Some(interval) = saved.part(2) {
+                    sql.push_str(&format!(
+                        "; SET client_connection_check_interval = {}",
+                        self.string_literal(interval)
+                    ));
+                }
+                Some(sql)
+            }
+            Dialect::Mysql => Some(String::from(
+                "SET SESSION lock_wait_timeout = @vm_saved_lwt, \
+                 SESSION innodb_lock_wait_timeout = @vm_saved_ilwt",
+            )),
+            Dialect::Sqlite => {
+                let ms: i64 = saved.part(0)?.parse().ok()?;
+                Some(format!("PRAGMA busy_timeout = {ms}"))
+            }
+        }
+    }
+
+    /// Settings for a migration's statements inside its transaction
+    /// (PostgreSQL `SET LOCAL`, gone at COMMIT): the session's own values,
+    /// or the guardrails where given.
+    pub(crate) fn migration_settings_local(
+        self,
+        saved: &Saved,
+        guard: &Guardrails,
+    ) -> Option<String> {
+        match self {
+            Dialect::Postgres => Some(self.postgres_settings("SET LOCAL", saved, guard)),
+            Dialect::Sqlite | Dialect::Mysql => None,
+        }
+    }
+
+    /// The same for statements that run outside a transaction (dirty-row
+    /// protocol): session-level, and [`Dialect::tool_settings`] after.
+    pub(crate) fn migration_settings_session(
+        self,
+        saved: &Saved,
+        guard: &Guardrails,
+    ) -> Option<String> {
+        match self {
+            Dialect::Postgres => Some(self.postgres_settings("SET", saved, guard)),
+            Dialect::Mysql => {
+                let lock = match guard.ddl_lock_timeout {
+                    Some(timeout) => whole_seconds(timeout).to_string(),
+                    None => String::from("@vm_saved_lwt"),
+                };
+                let row_lock = match guard.ddl_lock_timeout {
+                    Some(timeout) => whole_seconds(timeout).to_string(),
+                    None => String::from("@vm_saved_ilwt"),
+                };
+                Some(format!(
+                    "SET SESSION lock_wait_timeout = {lock}, SESSION innodb_lock_wait_timeout = {row_lock}"
+                ))
+            }
+            Dialect::Sqlite => None,
+        }
+    }
+
+    fn postgres_settings(self, set: &str, saved: &Saved, guard: &Guardrails) -> String {
+        let value = |given: Option<Duration>, saved: Option<&str>| match given {
+            Some(timeout) => format!("'{}ms'", millis(timeout).max(1)),
+            None => self.string_literal(saved.unwrap_or("0")),
+        };
+        format!(
+            "{set} lock_timeout = {}; {set} statement_timeout = {}",
+            value(guard.ddl_lock_timeout, saved.part(0)),
+            value(guard.statement_timeout, saved.part(1))
+        )
+    }
+
+    /// Back to the tool's lock timeout inside a migration's transaction,
+    /// before its tracking row is written (PostgreSQL).
+    pub(crate) fn tool_settings_local(self, settings: &SessionSettings) -> Option<String> {
+        match self {
+            Dialect::Postgres => Some(format!(
+                "SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = 0",
+                millis(settings.lock_timeout).max(1)
+            )),
+            Dialect::Sqlite | Dialect::Mysql => None,
+        }
+    }
+
+    /// Tries to take the run-wide session lock without waiting; yields 1
+    /// when taken. The key covers the database and the tracking table, so
+    /// runs over other tables or databases never wait on each other. SQLite
+    /// has no session lock: the lock is a file (see `crate::lock`).
+    pub(crate) fn try_lock(self, table: &TableName) -> Option<String> {
+        let key = lock_key(table);
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(format!(
+                "SELECT CAST(CAST(pg_try_advisory_lock(hashtext(current_database() || '{key}')) AS INTEGER) AS BIGINT) AS value"
+            )),
+            Dialect::Mysql => Some(format!(
+                "SELECT CAST(GET_LOCK(SHA1(CONCAT(DATABASE(), '{key}')), 0) AS SIGNED) AS value"
+            )),
+        }
+    }
+
+    pub(crate) fn unlock(self, table: &TableName) -> Option<String> {
+        let key = lock_key(table);
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some(format!(
+                "SELECT CAST(CAST(pg_advisory_unlock(hashtext(current_database() || '{key}')) AS INTEGER) AS BIGINT) AS value"
+            )),
+            Dialect::Mysql => Some(format!(
+                "SELECT CAST(RELEASE_LOCK(SHA1(CONCAT(DATABASE(), '{key}'))) AS SIGNED) AS value"
+            )),
+        }
+    }
+
+    /// SQLite: the file behind the schema holding the tracking table (empty
+    /// for an in-memory database).
+    pub(crate) fn database_file_query(self, table: &TableName) -> Option<String> {
+        match self {
+            Dialect::Sqlite => Some(format!(
+                "SELECT file AS value FROM pragma_database_list WHERE name = {}",
+                self.string_literal(table.schema().unwrap_or("main"))
+            )),
+            Dialect::Postgres | Dialect::Mysql => None,
+        }
+    }
+
+    /// SQLite: whether foreign keys are enforced (1) on this connection.
+    pub(crate) fn foreign_keys_query(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => Some("SELECT foreign_keys AS value FROM pragma_foreign_keys"),
+            Dialect::Postgres | Dialect::Mysql => None,
+        }
+    }
+
+    pub(crate) fn set_foreign_keys(self, on: bool) -> Option<&'static str> {
+        match (self, on) {
+            (Dialect::Sqlite, true) => Some("PRAGMA foreign_keys = ON"),
+            (Dialect::Sqlite, false) => Some("PRAGMA foreign_keys = OFF"),
+            _ => None,
+        }
+    }
+
+    /// SQLite: the first few rows `PRAGMA foreign_key_check` reports, as one
+    /// line (`NULL` when there is none).
+    pub(crate) fn foreign_key_violations_query(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => Some(
+                "SELECT group_concat(v, '; ') AS value FROM (SELECT \"table\" || ' row ' || rowid \
+                 || ' references a missing row of ' || parent AS v FROM pragma_foreign_key_check LIMIT 5)",
+            ),
+            Dialect::Postgres | Dialect::Mysql => None,
+        }
+    }
+
+    /// SQLite: a consistent copy of the database into a new file.
+    pub(crate) fn vacuum_into(self, path: &str) -> Option<String> {
+        match self {
+            Dialect::Sqlite => Some(format!("VACUUM INTO {}", self.string_literal(path))),
+            Dialect::Postgres | Dialect::Mysql => None,
+        }
+    }
+
+    /// Whether a database's message says it refused a statement before
+    /// running any of it (a syntax error; on MySQL also the DDL errors
+    /// raised while checking the statement against the schema), so a dirty
+    /// row written for it can be taken back.
+    pub(crate) fn rejected_before_running(self, message: &str) -> bool {
+        match self {
+            Dialect::Mysql => [
+                "You have an error in your SQL syntax",
+                "already exists",
+                "doesn't exist",
+                "Unknown column",
+                "Duplicate column name",
+                "Duplicate key name",
+                "check that column/key exists",
+                "check that it exists",
+            ]
+            .iter()
+            .any(|needle| message.contains(needle)),
+            Dialect::Postgres => message.starts_with("syntax error"),
+            Dialect::Sqlite => message.contains("syntax error"),
+        }
+    }
+
+    /// Whether a database's message says a statement gave up waiting for a
+    /// lock (PostgreSQL `lock_timeout`, MySQL lock waits, SQLite busy).
+    pub(crate) fn is_lock_timeout(self, message: &str) -> bool {
+        match self {
+            Dialect::Postgres => message.contains("lock timeout"),
+            Dialect::Mysql => message.contains("Lock wait timeout exceeded"),
+            Dialect::Sqlite => {
+                message.contains("database is locked")
+                    || message.contains("database table is locked")
+            }
+        }
+    }
+}
+
+/// Text identifying a tracking table for the run-wide lock; safe inside a
+/// string literal because a table name holds plain identifiers only.
+fn lock_key(table: &TableName) -> String {
+    format!("/versioned-migrations/{table}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(ms: u64) -> SessionSettings {
+        SessionSettings {
+            lock_timeout: Duration::from_millis(ms),
+            check_client: true,
+        }
+    }
+
+    #[test]
+    fn tool_settings_per_backend() {
+        let pg14 = Saved::from_text(Some(String::from("0|0|0")));
+        let pg13 = Saved::from_text(Some(String::from("0|0|")));
+        assert_eq!(
+            Dialect::Postgres.tool_settings(&settings(2000), &pg14),
+            "SET lock_timeout = '2000ms'; SET client_connection_check_interval = 1000"
+        );
+        assert_eq!(
+            Dialect::Postgres.tool_settings(&settings(2000), &pg13),
+            "SET lock_timeout = '2000ms'"
+        );
+        assert_eq!(
+            Dialect::Mysql.tool_settings(&settings(1500), &Saved::default()),
+            "SET SESSION lock_wait_timeout = 2, SESSION innodb_lock_wait_timeout = 2"
+        );
+        assert_eq!(
+            Dialect::Sqlite.tool_settings(&settings(250), &Saved::default()),
+            "PRAGMA busy_timeout = 250"
+        );
+    }
+
+    #[test]
+    fn restores_what_was_saved() {
+        let saved = Saved::from_text(Some(String::from("5s|0|0")));
+        assert_eq!(
+            Dialect::Postgres.restore_settings(&saved).as_deref(),
+            Some("SET lock_timeout = '5s'; SET statement_timeout = '0'; SET client_connection_check_interval = '0'")
+        );
+        assert_eq!(
+            Dialect::Sqlite
+                .restore_settings(&Saved::from_text(Some(String::from("1234"))))
+                .as_deref(),
+            Some("PRAGMA busy_timeout = 1234")
+        );
+    }
+
+    #[test]
+    fn migrations_get_the_sessions_values_or_the_guardrails() {
+        let saved = Saved::from_text(Some(String::from("0|30s|0")));
+        assert_eq!(
+            Dialect::Postgres
+                .migration_settings_local(&saved, &Guardrails::default())
+                .as_deref(),
+            Some("SET LOCAL lock_timeout = '0'; SET LOCAL statement_timeout = '30s'")
+        );
+        let guard = Guardrails {
+            ddl_lock_timeout: Some(Duration::from_secs(2)),
+            statement_timeout: None,
+        };
+        assert_eq!(
+            Dialect::Postgres
+                .migration_settings_local(&saved, &guard)
+                .as_deref(),
+            Some("SET LOCAL lock_timeout = '2000ms'; SET LOCAL statement_timeout = '30s'")
+        );
+        assert_eq!(
+            Dialect::Mysql
+                .migration_settings_session(&saved, &guard)
+                .as_deref(),
+            Some("SET SESSION lock_wait_timeout = 2, SESSION innodb_lock_wait_timeout = 2")
+        );
+    }
+}

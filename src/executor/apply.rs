@@ -1,0 +1,346 @@
+//! `apply`: the start-up fast path, dry runs, one transaction per migration
+//! or one for the whole run.
+
+use super::{up_work, Executor, Locked};
+use crate::checksum;
+use crate::connection::MigrationConnection;
+use crate::dialect::{Bind, Guardrails, Sql};
+use crate::error::{Error, FailureStage, MigrationFailure, Result};
+use crate::observer::Observer;
+use crate::plan::{analyze, plan_apply, ApplyPlan};
+use crate::report::{ApplyReport, PendingMigration, StepReport};
+use crate::session::Session;
+use crate::step::{Protocol, Work};
+use crate::tracking::Shape;
+use crate::transaction::{self, BeginError};
+
+/// Options for [`Migrator::apply_with`](crate::Migrator::apply_with).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApplyOptions {
+    /// Apply nothing above this version.
+    pub target: Option<i64>,
+    /// Plan only: report what would run, change nothing (not even creating
+    /// the tracking table).
+    pub dry_run: bool,
+    /// All pending migrations in one transaction: all or nothing. Refused on
+    /// MySQL/MariaDB (DDL commits implicitly) and when a pending migration
+    /// has `transaction: false`.
+    pub single_transaction: bool,
+}
+
+impl ApplyOptions {
+    /// Apply nothing above `version`.
+    pub fn to(mut self, version: i64) -> Self {
+        self.target = Some(version);
+        self
+    }
+
+    /// Plan only.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// All pending migrations in one transaction.
+    pub fn single_transaction(mut self, single: bool) -> Self {
+        self.single_transaction = single;
+        self
+    }
+}
+
+impl Executor<'_> {
+    pub(crate) fn apply(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        options: ApplyOptions,
+        observer: &mut dyn Observer,
+    ) -> Result<ApplyReport> {
+        if options.dry_run {
+            return self.apply_dry_run(conn, options);
+        }
+        if let Some(report) = self.up_to_date(conn)? {
+            return Ok(report);
+        }
+        self.locked(conn, observer, |conn, observer, locked| {
+            let single = options.single_transaction.then_some(conn.dialect());
+            let options_for_plan = self.plan_options(options.target, &locked.shape);
+            let plan = plan_apply(self.code, &locked.rows.rows, options_for_plan, single)
+                .map_err(Error::Refused)?;
+            let mut report = self.new_report(&plan);
+            self.prepare(conn, &locked, &plan.adopt)?;
+            report.adopted_checksums = plan.adopt.clone();
+            match single.is_some() && !plan.pending.is_empty() {
+                true => self.run_in_one_transaction(conn, observer, &locked, &plan, report),
+                false => self.run_each(conn, observer, &locked, &plan, report),
+            }
+        })
+    }
+
+    fn new_report(&self, plan: &ApplyPlan) -> ApplyReport {
+        ApplyReport {
+            already_applied: plan.already_applied,
+            total: self.code.migrations.len(),
+            version_before: plan.version_before,
+            version: plan.version_before,
+            ..ApplyReport::default()
+        }
+    }
+
+    /// The plan and its statements; nothing is changed or created.
+    fn apply_dry_run(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        options: ApplyOptions,
+    ) -> Result<ApplyReport> {
+        let (shape, rows) = self.read(conn)?;
+        let single = options.single_transaction.then_some(conn.dialect());
+        let plan = plan_apply(
+            self.code,
+            &rows.rows,
+            self.plan_options(options.target, &shape),
+            single,
+        )
+        .map_err(Error::Refused)?;
+        let mut report = self.new_report(&plan);
+        report.dry_run = true;
+        report.session_sql = self.session_sql.to_vec();
+        report.pending = plan
+            .pending
+            .iter()
+            .map(|(m, _)| PendingMigration {
+                version: m.version,
+                description: m.description.to_string(),
+                transaction: m.transaction,
+                sql: m.sql.iter().map(|s| s.to_string()).collect(),
+                from_database: false,
+                blocker: None,
+            })
+            .collect();
+        Ok(report)
+    }
+
+    /// The start-up fast path: no lock and no DDL, one read (on PostgreSQL
+    /// one row: the server fingerprints the table). `Some` only when
+    /// nothing is pending and nothing is wrong; anything else goes the
+    /// full, locked way. A lock wait that ran out is an error here too.
+    fn up_to_date(&self, conn: &mut dyn MigrationConnection) -> Result<Option<ApplyReport>> {
+        let store = self.store(conn);
+        let Some(last) = self.code.migrations.last() else {
+            return Ok(None);
+        };
+        Session::with(
+            conn,
+            self.session_sql,
+            self.settings(false),
+            Guardrails::default(),
+            |conn, _| {
+                if let Some(sql) = conn.dialect().fingerprint_query(self.table) {
+                    let pairs = self.code.migrations.iter().zip(self.code.checksums);
+                    let fingerprint =
+                        checksum::fingerprint(pairs.map(|(m, c)| (m.version, c.as_str())));
+                    let binds = vec![
+                        Bind::I64(self.code.migrations.len() as i64),
+                        Bind::Text(fingerprint),
+                    ];
+                    match conn.scalar_i64(&Sql::new(sql, binds)) {
+                        Ok(Some(1)) => {
+                            return Ok(Some(ApplyReport {
+                                already_applied: self.code.migrations.len(),
+                                total: self.code.migrations.len(),
+                                version_before: last.version,
+                                version: last.version,
+                                ..ApplyReport::default()
+                            }))
+                        }
+                        Err(e) if conn.dialect().is_lock_timeout(&e.to_string()) => {
+                            return Err(Error::LockTimeout {
+                                lock: crate::error::LockKind::Table {
+                                    table: self.table.to_string(),
+                                },
+                                waited: self.lock_timeout,
+                                blockers: Vec::new(),
+                            })
+                        }
+                        _ => {}
+                    }
+                }
+                let rows = match store.load_for_plan(conn) {
+                    Ok(rows) => rows,
+                    Err(e @ Error::LockTimeout { .. }) => return Err(e),
+                    // A missing or older table: the full path creates or upgrades it.
+                    Err(_) => return Ok(None),
+                };
+                let analysis = analyze(self.code, &rows, self.plan_options(None, &Shape::Current));
+                let clean = analysis.pending.is_empty()
+                    && analysis.problems.is_empty()
+                    && analysis.unverified.is_empty();
+                Ok(clean.then(|| ApplyReport {
+                    already_applied: analysis.already_applied,
+                    total: self.code.migrations.len(),
+                    version_before: analysis.version,
+                    version: analysis.version,
+                    ..ApplyReport::default()
+                }))
+            },
+        )
+    }
+
+    /// Creates or upgrades the table and records the adopted checksums, in
+    /// one transaction where DDL is transactional.
+    fn prepare(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        locked: &Locked,
+        adopt: &[i64],
+    ) -> Result<()> {
+        if locked.shape == Shape::Current && adopt.is_empty() {
+            return Ok(());
+        }
+        let store = &locked.store;
+        let record = |conn: &mut dyn MigrationConnection| -> Result<()> {
+            for &version in adopt {
+                if let Some((_, checksum)) = self.code.find(version) {
+                    store
+                        .adopt_checksum(conn, version, checksum)
+                        .map_err(|e| store.error("recording the checksum", e))?;
+                }
+            }
+            Ok(())
+        };
+        match conn.dialect().transactional_ddl() {
+            true => self.in_transaction(conn, "preparing the tracking table", |conn| {
+                store.ensure(conn, &locked.shape)?;
+                record(conn)
+            }),
+            false => {
+                store.ensure(conn, &locked.shape)?;
+                self.in_transaction(conn, "recording checksums", record)
+            }
+        }
+    }
+
+    /// Each pending migration with its own protocol (transaction or dirty row).
+    fn run_each(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+        locked: &Locked,
+        plan: &ApplyPlan,
+        mut report: ApplyReport,
+    ) -> Result<ApplyReport> {
+        let runner = locked.runner();
+        for &(migration, checksum) in &plan.pending {
+            let work = up_work(migration, checksum);
+            let protocol = Protocol::choose(conn.dialect(), work.transaction, false);
+            match runner.run(conn, observer, &work, protocol) {
+                Ok(done) => {
+                    report.version = report.version.max(done.version);
+                    observer.migration_finished(&done);
+                    report.applied.push(done);
+                }
+                Err(mut failure) => {
+                    failure.completed = report.applied;
+                    return Err(Error::MigrationFailed { failure });
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Every pending migration and its row in one transaction: all or nothing.
+    fn run_in_one_transaction(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+        locked: &Locked,
+        plan: &ApplyPlan,
+        mut report: ApplyReport,
+    ) -> Result<ApplyReport> {
+        let works: Vec<Work> = plan
+            .pending
+            .iter()
+            .map(|&(m, checksum)| up_work(m, checksum))
+            .collect();
+        let needs_foreign_keys_off = works.iter().any(|w| w.foreign_keys_off);
+        let pragma_failed = |e| Error::database("switching foreign-key enforcement", e);
+        let done = transaction::with_foreign_keys_off(
+            conn,
+            needs_foreign_keys_off,
+            pragma_failed,
+            |conn| {
+                match transaction::begin(conn, locked.session.migration_local().as_deref()) {
+                    Ok(()) => {}
+                    Err(BeginError::Busy(_)) => return Err(self.write_lock_timeout()),
+                    Err(BeginError::Database(e)) => {
+                        return Err(Error::database("starting the single transaction", e))
+                    }
+                }
+                let runner = locked.runner();
+                let mut done: Vec<StepReport> = Vec::new();
+                for work in &works {
+                    match runner.run(conn, observer, work, Protocol::InOuterTransaction) {
+                        Ok(step) => done.push(step),
+                        Err(mut failure) => {
+                            transaction::rollback(conn);
+                            failure.whole_run_rolled_back = true;
+                            failure.completed = done;
+                            return Err(Error::MigrationFailed { failure });
+                        }
+                    }
+                }
+                if needs_foreign_keys_off {
+                    if let Some(violations) = foreign_key_violations(conn) {
+                        transaction::rollback(conn);
+                        let work = works
+                            .iter()
+                            .rev()
+                            .find(|w| w.foreign_keys_off)
+                            .unwrap_or(&works[0]);
+                        return Err(Error::MigrationFailed {
+                            failure: one_transaction_failure(work, locked, violations, done),
+                        });
+                    }
+                }
+                let tool: Vec<String> = locked.session.tool_local().into_iter().collect();
+                transaction::commit(conn, &tool)
+                    .map_err(|e| Error::database("committing the single transaction", e))?;
+                Ok(done)
+            },
+        )?;
+        for step in done {
+            report.version = report.version.max(step.version);
+            observer.migration_finished(&step);
+            report.applied.push(step);
+        }
+        Ok(report)
+    }
+}
+
+fn foreign_key_violations(conn: &mut dyn MigrationConnection) -> Option<String> {
+    let sql = conn.dialect().foreign_key_violations_query()?;
+    conn.scalar_text(sql)
+        .unwrap_or_else(|e| Some(e.to_string()))
+}
+
+fn one_transaction_failure(
+    work: &Work,
+    locked: &Locked,
+    violations: String,
+    done: Vec<StepReport>,
+) -> Box<MigrationFailure> {
+    Box::new(MigrationFailure {
+        version: work.version,
+        description: work.description.to_string(),
+        direction: work.direction,
+        stage: FailureStage::ForeignKeyCheck,
+        statement_index: None,
+        statement: None,
+        database_message: violations,
+        dirty: false,
+        nothing_ran: false,
+        whole_run_rolled_back: true,
+        table: locked.store.table.to_string(),
+        completed: done,
+    })
+}

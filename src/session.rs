@@ -1,0 +1,93 @@
+//! The tool's settings on a connection for the length of one command:
+//! every wait of its own statements bounded by the lock timeout, and the
+//! connection handed back exactly as it was found (an application's own
+//! connection keeps its own settings).
+
+use crate::connection::MigrationConnection;
+use crate::dialect::{Dialect, Guardrails, Saved, SessionSettings};
+use crate::error::{Error, Result};
+
+/// What a command set on its connection, and what to give back.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub dialect: Dialect,
+    pub settings: SessionSettings,
+    pub saved: Saved,
+    /// Limits for the migrations' own statements.
+    pub guardrails: Guardrails,
+}
+
+impl Session {
+    /// Runs `body` with the tool's settings on `conn`, restoring the
+    /// session's own on every path. `setup` (the user's per-connection
+    /// statements, e.g. `SET search_path`) runs first and is not undone:
+    /// it is how the user wants this connection to be.
+    pub(crate) fn with<T>(
+        conn: &mut dyn MigrationConnection,
+        setup: &[String],
+        settings: SessionSettings,
+        guardrails: Guardrails,
+        body: impl FnOnce(&mut dyn MigrationConnection, &Session) -> Result<T>,
+    ) -> Result<T> {
+        let dialect = conn.dialect();
+        for sql in setup {
+            conn.batch_execute(sql).map_err(|e| {
+                Error::database(format!("running the session statement `{sql}`"), e)
+            })?;
+        }
+        let failed = |e| Error::database("setting up the session", e);
+        let saved = match (dialect.save_settings_query(), dialect.save_timeout_query()) {
+            (Some(sql), _) => Saved::from_text(conn.scalar_text(sql).map_err(failed)?),
+            (None, Some(sql)) => Saved::from_text(
+                conn.scalar_timeout(sql)
+                    .map_err(failed)?
+                    .map(|ms| ms.to_string()),
+            ),
+            (None, None) => Saved::default(),
+        };
+        if let Some(sql) = dialect.save_settings_exec() {
+            conn.batch_execute(sql).map_err(failed)?;
+        }
+        let session = Session {
+            dialect,
+            settings,
+            saved,
+            guardrails,
+        };
+        let applied = conn.batch_execute(&dialect.tool_settings(&settings, &session.saved));
+        let result = applied.map_err(failed).and_then(|()| body(conn, &session));
+        let restored = match dialect.restore_settings(&session.saved) {
+            Some(sql) => conn
+                .batch_execute(&sql)
+                .map_err(|e| Error::database("restoring the session's settings", e)),
+            None => Ok(()),
+        };
+        let value = result?;
+        restored?;
+        Ok(value)
+    }
+
+    /// Settings for a migration's statements inside its transaction.
+    pub(crate) fn migration_local(&self) -> Option<String> {
+        self.dialect
+            .migration_settings_local(&self.saved, &self.guardrails)
+    }
+
+    /// Settings for a migration's statements outside a transaction, and the
+    /// tool's settings to return to afterwards.
+    pub(crate) fn migration_session(&self) -> Option<(String, String)> {
+        let during = self
+            .dialect
+            .migration_settings_session(&self.saved, &self.guardrails)?;
+        Some((
+            during,
+            self.dialect.tool_settings(&self.settings, &self.saved),
+        ))
+    }
+
+    /// Back to the tool's settings inside a migration's transaction, before
+    /// its row is written.
+    pub(crate) fn tool_local(&self) -> Option<String> {
+        self.dialect.tool_settings_local(&self.settings)
+    }
+}

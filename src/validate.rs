@@ -1,0 +1,333 @@
+//! The compile-time check over a whole `MIGRATIONS` list.
+
+use crate::migration::Migration;
+
+/// Checks the rules of a `MIGRATIONS` list and panics with a message naming the
+/// offending version. Being a `const fn`, it turns a bad list into a build
+/// error when evaluated in a constant, as the `migrate` binary does:
+///
+/// ```compile_fail
+/// use versioned_migrations::Migration;
+/// const MIGRATIONS: &[Migration] = &[
+///     Migration { version: 2, description: "b", sql: &["SELECT 1"], ..Migration::DEFAULT },
+///     Migration { version: 2, description: "c", sql: &["SELECT 1"], ..Migration::DEFAULT },
+/// ];
+/// const _: () = versioned_migrations::validate(MIGRATIONS);
+/// ```
+///
+/// A description with a NUL byte could never be recorded, so it stops the
+/// build too:
+///
+/// ```compile_fail
+/// use versioned_migrations::Migration;
+/// const MIGRATIONS: &[Migration] = &[
+///     Migration { version: 1, description: "a\0b", sql: &["SELECT 1"], ..Migration::DEFAULT },
+/// ];
+/// const _: () = versioned_migrations::validate(MIGRATIONS);
+/// ```
+pub const fn validate(migrations: &[Migration]) {
+    if let Some(problem) = find_invalid(migrations) {
+        let message = problem.message();
+        panic!("{}", message.as_str());
+    }
+}
+
+/// The first rule a list breaks, if any.
+pub const fn find_invalid(migrations: &[Migration]) -> Option<InvalidMigration> {
+    let mut i = 0;
+    while i < migrations.len() {
+        let m = &migrations[i];
+        let rule = if m.version <= 0 {
+            Some(Rule::NotPositive)
+        } else if i > 0 && m.version == migrations[i - 1].version {
+            Some(Rule::Duplicate)
+        } else if i > 0 && m.version < migrations[i - 1].version {
+            Some(Rule::OutOfOrder)
+        } else if m.description.is_empty() {
+            Some(Rule::EmptyDescription)
+        } else if contains_nul(m.description) {
+            Some(Rule::NulInDescription)
+        } else if m.sql.is_empty() {
+            Some(Rule::EmptySql)
+        } else if has_blank(m.sql) {
+            Some(Rule::BlankStatement)
+        } else {
+            None
+        };
+        if let Some(rule) = rule {
+            let previous = if i > 0 { migrations[i - 1].version } else { 0 };
+            return Some(InvalidMigration {
+                version: m.version,
+                previous,
+                index: i,
+                description: m.description,
+                rule,
+            });
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A NUL byte can never be recorded (C strings end there).
+const fn contains_nul(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0 {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// An `sql` entry that is empty or only whitespace (stops at the first
+/// non-blank byte, so long statements cost nothing at compile time).
+const fn has_blank(statements: &[&str]) -> bool {
+    let mut i = 0;
+    while i < statements.len() {
+        let bytes = statements[i].as_bytes();
+        let mut j = 0;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j == bytes.len() {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// A broken rule of the `MIGRATIONS` list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvalidMigration {
+    /// The offending entry's version.
+    pub version: i64,
+    /// The version of the entry before it (0 for the first entry).
+    pub previous: i64,
+    /// Its position in the list (0-based).
+    pub index: usize,
+    /// Its description, to find it by.
+    pub description: &'static str,
+    /// The rule it breaks.
+    pub rule: Rule,
+}
+
+/// The rules every `MIGRATIONS` list keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// A version of 0 or below.
+    NotPositive,
+    /// The same version as the entry before.
+    Duplicate,
+    /// A lower version than the entry before.
+    OutOfOrder,
+    /// An empty description.
+    EmptyDescription,
+    /// A NUL byte in the description.
+    NulInDescription,
+    /// No statements at all.
+    EmptySql,
+    /// A statement that is empty or only whitespace.
+    BlankStatement,
+}
+
+impl InvalidMigration {
+    /// The message, built without allocating so `validate` can use it.
+    pub(crate) const fn message(&self) -> ConstMessage {
+        let mut msg = ConstMessage::new();
+        msg.push("invalid MIGRATIONS: migration ");
+        msg.push_i64(self.version);
+        match self.rule {
+            Rule::NotPositive => msg.push(": version must be greater than 0"),
+            Rule::Duplicate => {
+                msg.push(": version appears twice; give each migration its own version")
+            }
+            Rule::OutOfOrder => {
+                msg.push(": versions must increase down the list, but it follows version ");
+                msg.push_i64(self.previous);
+            }
+            Rule::EmptyDescription => msg.push(": description is empty"),
+            Rule::NulInDescription => msg.push(": description contains a NUL byte"),
+            Rule::EmptySql => msg.push(": sql has no statements"),
+            Rule::BlankStatement => msg.push(": sql has an empty statement"),
+        }
+        // Where to find it: the entry's position and description.
+        msg.push(" (entry ");
+        msg.push_i64(self.index as i64 + 1);
+        msg.push(" of the list");
+        if !self.description.is_empty() && !contains_nul(self.description) {
+            msg.push(", \"");
+            msg.push(self.description);
+            msg.push("\"");
+        }
+        msg.push(")");
+        msg
+    }
+}
+
+impl std::fmt::Display for InvalidMigration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message().as_str())
+    }
+}
+
+impl std::error::Error for InvalidMigration {}
+
+/// A small fixed buffer for building text in `const fn`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConstMessage {
+    buf: [u8; 240],
+    len: usize,
+}
+
+impl ConstMessage {
+    const fn new() -> Self {
+        ConstMessage {
+            buf: [0; 240],
+            len: 0,
+        }
+    }
+
+    const fn push(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() && self.len < self.buf.len() {
+            self.buf[self.len] = bytes[i];
+            self.len += 1;
+            i += 1;
+        }
+    }
+
+    const fn push_i64(&mut self, value: i64) {
+        if value < 0 {
+            self.push("-");
+        }
+        let mut digits = [0u8; 20];
+        let mut n = value.unsigned_abs();
+        let mut count = 0;
+        loop {
+            digits[count] = b'0' + (n % 10) as u8;
+            count += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        while count > 0 && self.len < self.buf.len() {
+            count -= 1;
+            self.buf[self.len] = digits[count];
+            self.len += 1;
+        }
+    }
+
+    pub(crate) const fn as_str(&self) -> &str {
+        let (used, _) = self.buf.split_at(self.len);
+        match std::str::from_utf8(used) {
+            Ok(text) => text,
+            // A description cut mid-character at the buffer's end: drop the
+            // partial character.
+            Err(e) => {
+                let (valid, _) = used.split_at(e.valid_up_to());
+                match std::str::from_utf8(valid) {
+                    Ok(text) => text,
+                    Err(_) => "invalid MIGRATIONS",
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn m(version: i64, description: &'static str, sql: &'static [&'static str]) -> Migration {
+        Migration {
+            version,
+            description,
+            sql,
+            ..Migration::DEFAULT
+        }
+    }
+
+    #[test]
+    fn valid_list_passes() {
+        const OK: &[Migration] = &[m(1, "a", &["x"]), m(2, "b", &["y"]), m(10, "c", &["z"])];
+        const _: () = validate(OK);
+        assert_eq!(find_invalid(OK), None);
+        assert_eq!(find_invalid(&[]), None);
+    }
+
+    #[test]
+    fn each_rule_names_the_version() {
+        let cases: &[(&[Migration], &str)] = &[
+            (
+                &[m(0, "a", &["x"])],
+                "migration 0: version must be greater than 0",
+            ),
+            (
+                &[m(-3, "a", &["x"])],
+                "migration -3: version must be greater than 0",
+            ),
+            (
+                &[m(1, "a", &["x"]), m(1, "b", &["y"])],
+                "migration 1: version appears twice",
+            ),
+            (
+                &[m(5, "a", &["x"]), m(3, "b", &["y"])],
+                "migration 3: versions must increase down the list, but it follows version 5",
+            ),
+            (
+                &[m(1, "a", &["x"]), m(2, "", &["y"])],
+                "migration 2: description is empty",
+            ),
+            (&[m(7, "a", &[])], "migration 7: sql has no statements"),
+            (
+                &[m(8, "a\0b", &["x"])],
+                "migration 8: description contains a NUL byte (entry 1 of the list)",
+            ),
+            (
+                &[m(1, "a", &["x"]), m(9, "blank", &["x", " \n\t"])],
+                "migration 9: sql has an empty statement (entry 2 of the list, \"blank\")",
+            ),
+            (
+                &[m(1, "a", &["x"]), m(10, "empty", &[""])],
+                "migration 10: sql has an empty statement",
+            ),
+        ];
+        for (list, expected) in cases {
+            let problem = find_invalid(list).expect("a broken rule");
+            let message = problem.to_string();
+            assert!(
+                message.contains(expected),
+                "{message:?} should contain {expected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn validate_panics_with_the_message() {
+        let result = std::panic::catch_unwind(|| validate(&[m(4, "a", &["x"]), m(4, "b", &["y"])]));
+        let payload = result.expect_err("must panic");
+        let text = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(
+            text.contains("migration 4: version appears twice"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn extreme_versions_format() {
+        let problem = find_invalid(&[m(i64::MIN, "a", &["x"])]).expect("invalid");
+        assert!(problem.to_string().contains("-9223372036854775808"));
+    }
+}
