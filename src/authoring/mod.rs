@@ -9,6 +9,7 @@
 //! [`import()`]; [`migrations_file`] and [`import`](mod@import) hold the parts.
 
 pub mod import;
+pub mod init;
 pub mod migrations_file;
 
 use std::path::{Path, PathBuf};
@@ -53,6 +54,15 @@ pub enum AuthoringError {
     /// The directory could not be imported.
     #[error(transparent)]
     Import(#[from] ImportError),
+
+    /// `init` refused: the project, or a file in it, is not as it needs to be.
+    #[error("{}: {reason}", .path.display())]
+    Init {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 type Result<T, E = AuthoringError> = std::result::Result<T, E>;

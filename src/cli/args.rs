@@ -253,6 +253,24 @@ pub(crate) enum Command {
         #[arg(long, value_name = "NAME")]
         table: Option<String>,
     },
+    /// Set up a Cargo project to own its migrations: migrations.rs, its own migrate command, the dependency
+    #[command(
+        after_help = "Example: migrate init --backend postgres   (then: cargo run --bin migrate -- apply)"
+    )]
+    Init {
+        /// The Cargo project's directory
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Build in this backend besides SQLite (repeatable): postgres, mysql
+        #[arg(long, value_name = "B", value_parser = ["sqlite", "postgres", "mysql"])]
+        backend: Vec<String>,
+        /// Depend on this git repository instead of this binary's source
+        #[arg(long, value_name = "URL", conflicts_with = "version")]
+        git: Option<String>,
+        /// Depend on this published version instead of this binary's source
+        #[arg(long, value_name = "V")]
+        version: Option<String>,
+    },
     /// Print a shell completion script
     #[command(after_help = "Example: migrate completions bash > /etc/bash_completion.d/migrate")]
     Completions {
@@ -281,6 +299,7 @@ impl Command {
             Command::Show { .. } => "show",
             Command::New { .. } => "new",
             Command::Import { .. } => "import",
+            Command::Init { .. } => "init",
             Command::Completions { .. } => "completions",
             Command::Man => "man",
         }
@@ -303,6 +322,7 @@ impl Command {
             Command::Show { .. }
             | Command::New { .. }
             | Command::Import { .. }
+            | Command::Init { .. }
             | Command::Completions { .. }
             | Command::Man => None,
         }

@@ -53,7 +53,8 @@ impl App {
         }
     }
 
-    /// `myapp 0.3.1 (versioned-migrations 0.1.0; backends: SQLite, PostgreSQL)`.
+    /// `0.3.1 (application myapp; versioned-migrations 0.1.0; backends:
+    /// SQLite, PostgreSQL)`, after the binary's name.
     fn long_version(&self) -> String {
         let mut backends = vec!["SQLite"];
         if cfg!(feature = "postgres") {
@@ -68,7 +69,7 @@ impl App {
             backends.join(", ")
         );
         match &self.version {
-            Some(version) => format!("{version} ({library})"),
+            Some(version) => format!("{version} (application {}; {library})", self.name),
             None => format!("({library})"),
         }
     }

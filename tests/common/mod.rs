@@ -18,6 +18,8 @@ use versioned_migrations::{Access, AnyConnection, DatabaseUrl, Migration, Migrat
 pub mod children;
 #[cfg(feature = "cli")]
 pub mod library;
+#[cfg(feature = "cli")]
+pub mod project;
 
 /// A migration literal for test lists.
 pub const fn m(version: i64, description: &'static str, sql: &'static [&'static str]) -> Migration {

@@ -42,6 +42,12 @@ pub(super) fn run(
                 .unwrap_or(crate::DEFAULT_TABLE);
             import(run, dir, *dry_run, file.as_deref(), table, out)
         }
+        Command::Init {
+            dir,
+            backend,
+            git,
+            version,
+        } => init(dir, backend, git.as_deref(), version.as_deref(), out),
         Command::Completions { shell } => {
             let mut command = clap_command(run);
             let name = command.get_name().to_string();
@@ -231,5 +237,58 @@ fn import(
             run.program
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate init [DIR]`.
+fn init(
+    dir: &Path,
+    backends: &[String],
+    git: Option<&str>,
+    version: Option<&str>,
+    out: Out,
+) -> Result<ExitCode, Failure> {
+    use crate::authoring::init::{self, DependencySource, InitOptions};
+    let source = match (git, version) {
+        (Some(url), _) => DependencySource::Git(url.to_string()),
+        (None, Some(version)) => DependencySource::Version(version.to_string()),
+        (None, None) => DependencySource::this_source(),
+    };
+    let mut backends: Vec<String> = backends
+        .iter()
+        .filter(|b| *b != "sqlite")
+        .cloned()
+        .collect();
+    backends.dedup();
+    let report = init::init(&InitOptions {
+        dir: dir.to_path_buf(),
+        backends,
+        source,
+    })?;
+    if out.json {
+        let files: Vec<serde_json::Value> = report
+            .files
+            .iter()
+            .map(|f| json!({ "path": f.path.display().to_string(), "written": f.written }))
+            .collect();
+        print_json(&json!({ "package": report.package, "files": files }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !out.human() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for file in &report.files {
+        match file.written {
+            true => println!("{GREEN}wrote{GREEN:#}     {}", file.path.display()),
+            false => println!("{DIM}unchanged {}{DIM:#}", file.path.display()),
+        }
+    }
+    println!(
+        "\n{} now owns its migrations. Next, in {}:\n  \
+         cargo run --bin migrate -- new \"Create users table\" --sql \"CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)\"\n  \
+         cargo run --bin migrate -- apply",
+        report.package,
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

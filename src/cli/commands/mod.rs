@@ -75,6 +75,7 @@ pub(crate) fn run(
         Command::Show { .. }
         | Command::New { .. }
         | Command::Import { .. }
+        | Command::Init { .. }
         | Command::Completions { .. }
         | Command::Man => code::run(run, migrations, command, None, out),
     }
