@@ -86,13 +86,17 @@ on_all_backends!(example_app_migrates_then_starts_or_refuses);
 /// `cargo test` builds the examples next to the binaries (a lone
 /// `cargo test --test interop` does not: run `cargo build --examples` first).
 fn example_binary() -> PathBuf {
+    example("startup")
+}
+
+fn example(name: &str) -> PathBuf {
     let debug = PathBuf::from(env!("CARGO_BIN_EXE_migrate"))
         .parent()
         .unwrap()
         .to_path_buf();
     let path = debug
         .join("examples")
-        .join(format!("startup{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
         "{} is missing: run the whole `cargo test`, or `cargo build --examples` first",
@@ -179,4 +183,38 @@ fn example_replicas_booting_at_once(db: TestDb) {
     if db.backend == Backend::Sqlite {
         assert_eq!(db.count("users"), 1);
     }
+}
+
+/// The async application: migrating on tokio's blocking pool with a
+/// connection from the application's own r2d2 pool, then starting.
+#[test]
+fn async_application_migrates_beside_its_pool() {
+    let db = TestDb::new(Backend::Sqlite);
+    let run = || {
+        Command::new(example("async_startup"))
+            .arg("--once")
+            .env("DATABASE_URL", &db.url)
+            .current_dir(db.dir.path())
+            .output()
+            .expect("run the async example (built by cargo test)")
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout).trim(),
+        "ready version=6 applied=6"
+    );
+    let again = run();
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        "ready version=6 applied=0"
+    );
+    db.exec("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 2");
+    let refused = run();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("refusing to start"));
 }
