@@ -21,6 +21,7 @@ const COMMANDS: &[&str] = &[
     "show",
     "new",
     "import",
+    "init",
     "completions",
     "man",
 ];
@@ -69,7 +70,7 @@ fn every_subcommand_help_has_an_example_and_no_foreign_options() {
             assert!(!text.contains(fanout), "{command} --help offers {fanout}");
         }
     }
-    for command in ["show", "new", "import", "completions", "man"] {
+    for command in ["show", "new", "import", "init", "completions", "man"] {
         assert!(
             !help(&[command, "--help"]).contains("--database-url"),
             "{command} works on no database"
