@@ -29,6 +29,9 @@ mod diesel_source;
 mod error;
 mod executor;
 mod guardrails;
+#[cfg(feature = "lint")]
+pub mod lint;
+mod lint_rule;
 mod lock;
 mod migration;
 mod migrator;
@@ -58,6 +61,7 @@ pub use diesel_source::{DieselSource, Irreversible};
 pub use error::{Blocker, Error, FailureStage, LockKind, MigrationFailure, Result};
 pub use executor::ApplyOptions;
 pub use guardrails::Guardrails;
+pub use lint_rule::{Lint, Severity, UnknownLint};
 pub use migration::{Migration, PLACEHOLDER_SQL};
 pub use migrator::{Migrator, DEFAULT_LOCK_TIMEOUT};
 pub use observer::{Observer, Silent, StepInfo};

@@ -1,5 +1,7 @@
 //! The `Migration` struct users write in `migrations.rs`.
 
+use crate::lint_rule::Lint;
+
 /// The SQL `migrate new` writes when none is given. It would run anywhere,
 /// so `apply` refuses a pending migration that still holds it.
 pub const PLACEHOLDER_SQL: &str = "SELECT 1 -- TODO: replace with this migration's SQL";
@@ -33,6 +35,11 @@ pub struct Migration {
     /// transaction, such as PostgreSQL's `CREATE INDEX CONCURRENTLY`; such a
     /// migration is recorded as dirty before it runs and marked done after.
     pub transaction: bool,
+    /// Lint rules this migration breaks on purpose, reviewed like any other
+    /// change: `migrate lint` stays silent about exactly these for it. Not
+    /// part of the checksum, so allowing a rule on an applied migration is
+    /// not an edit.
+    pub allow: &'static [Lint],
 }
 
 impl Migration {
@@ -43,6 +50,7 @@ impl Migration {
         sql: &[],
         down: &[],
         transaction: true,
+        allow: &[],
     };
 
     /// Whether `rollback` can undo this migration.

@@ -141,6 +141,15 @@ impl Migrator {
         })
     }
 
+    /// Checks the list for what hurts a live `backend` (long locks, table
+    /// rewrites, statements that fail once a table has rows); no database
+    /// is connected. An application pins it in its own `cargo test`:
+    /// `assert!(Migrator::new(MIGRATIONS).lint(Dialect::Postgres).is_clean())`.
+    #[cfg(feature = "lint")]
+    pub fn lint(&self, backend: crate::Dialect) -> crate::lint::LintReport {
+        crate::lint::lint(self.migrations, backend, None)
+    }
+
     /// Applies every pending migration.
     pub fn apply(&self, conn: &mut dyn MigrationConnection) -> Result<ApplyReport> {
         self.apply_with(conn, ApplyOptions::default(), &mut Silent)

@@ -413,3 +413,35 @@ fn redo_and_rollback_from_the_command_line() {
         stdout(&two)
     );
 }
+
+/// `migrate lint` needs no database: the backend comes from `--backend`
+/// or the URL's scheme, which is never connected.
+#[test]
+fn lint_needs_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["lint"][..],
+        &["lint", "--backend", "mysql"],
+        &[
+            "lint",
+            "--database-url",
+            "postgres://app:hunter2@nowhere.invalid:1/app",
+        ],
+    ] {
+        let output = migrate_in(dir.path(), args);
+        exit(&output, 0);
+        assert!(!all(&output).contains("hunter2"));
+    }
+    let doc = json(&migrate_in(
+        dir.path(),
+        &[
+            "lint",
+            "--json",
+            "--database-url",
+            "postgres://nowhere.invalid/app",
+        ],
+    ));
+    assert_eq!(doc["backend"], "postgres");
+    assert!(doc["findings"].as_array().unwrap().is_empty(), "{doc}");
+    assert!(!dir.path().join("app.db").exists(), "nothing created");
+}

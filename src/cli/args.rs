@@ -249,6 +249,19 @@ pub(crate) enum Command {
         #[arg(value_name = "N")]
         version: i64,
     },
+    /// Check the migrations for what hurts a live database (exit 3 on findings); no database needed
+    #[command(after_help = "Example: migrate lint --backend postgres --since 41")]
+    Lint {
+        /// The backend to check for [default: the database URL's, else sqlite]
+        #[arg(long, value_name = "B", value_parser = ["sqlite", "postgres", "mysql"])]
+        backend: Option<String>,
+        /// Check only migrations above version N
+        #[arg(long, value_name = "N")]
+        since: Option<i64>,
+        /// The database URL whose scheme names the backend (never connected)
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Print a migration's up and down SQL (from the code; no database needed)
     #[command(after_help = "Example: migrate show 3")]
     Show {
@@ -332,6 +345,7 @@ impl Command {
             Command::Check { .. } => "check",
             Command::Repair { .. } => "repair",
             Command::Baseline { .. } => "baseline",
+            Command::Lint { .. } => "lint",
             Command::Show { .. } => "show",
             Command::New { .. } => "new",
             Command::Import { .. } => "import",
@@ -355,7 +369,8 @@ impl Command {
             | Command::Check { database, .. }
             | Command::Repair { database, .. }
             | Command::Baseline { database, .. } => Some(database),
-            Command::Show { .. }
+            Command::Lint { .. }
+            | Command::Show { .. }
             | Command::New { .. }
             | Command::Import { .. }
             | Command::Init { .. }

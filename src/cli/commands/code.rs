@@ -48,6 +48,17 @@ pub(super) fn run(
             git,
             version,
         } => init(dir, backend, git.as_deref(), version.as_deref(), out),
+        Command::Lint {
+            backend,
+            since,
+            database_url,
+        } => lint(
+            migrations,
+            backend.as_deref(),
+            *since,
+            database_url.as_deref(),
+            out,
+        ),
         Command::Completions { shell } => {
             let mut command = clap_command(run);
             let name = command.get_name().to_string();
@@ -291,4 +302,66 @@ fn init(
         dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate lint`: the backend from `--backend`, else the scheme of the
+/// database URL (resolved as every command does, never connected).
+fn lint(
+    migrations: &'static [Migration],
+    backend: Option<&str>,
+    since: Option<i64>,
+    database_url: Option<&str>,
+    out: Out,
+) -> Result<ExitCode, Failure> {
+    let dialect = match backend {
+        Some("postgres") => crate::Dialect::Postgres,
+        Some("mysql") => crate::Dialect::Mysql,
+        Some(_) => crate::Dialect::Sqlite,
+        None => {
+            let here = std::env::current_dir().map_err(|source| CliError::Output {
+                what: "the current directory",
+                source,
+            })?;
+            let (text, _) = super::super::database::resolve(
+                database_url,
+                |name| std::env::var(name).ok(),
+                &here,
+            )?;
+            crate::DatabaseUrl::parse(&text)
+                .map_err(crate::Error::Url)?
+                .dialect()
+        }
+    };
+    run_lint(migrations, dialect, since, out)
+}
+
+#[cfg(feature = "lint")]
+fn run_lint(
+    migrations: &'static [Migration],
+    dialect: crate::Dialect,
+    since: Option<i64>,
+    out: Out,
+) -> Result<ExitCode, Failure> {
+    let report = crate::lint::lint(migrations, dialect, since);
+    if out.json {
+        print_json(&super::super::output::document(&report, None));
+    } else if out.human() || !report.is_clean() {
+        println!("{report}");
+    }
+    Ok(match report.is_clean() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(super::PROBLEMS),
+    })
+}
+
+#[cfg(not(feature = "lint"))]
+fn run_lint(
+    _: &'static [Migration],
+    _: crate::Dialect,
+    _: Option<i64>,
+    _: Out,
+) -> Result<ExitCode, Failure> {
+    Err(Failure::from(CliError::Usage(String::from(
+        "this build has no lint (cargo feature `lint`)",
+    ))))
 }

@@ -76,6 +76,7 @@ pub(crate) fn run(
         | Command::New { .. }
         | Command::Import { .. }
         | Command::Init { .. }
+        | Command::Lint { .. }
         | Command::Completions { .. }
         | Command::Man => code::run(run, migrations, command, None, out),
     }
