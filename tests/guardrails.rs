@@ -3,6 +3,8 @@
 //! session in the way, retries when asked, slow statements are stopped, and
 //! none of the settings leak.
 
+#![cfg(any(feature = "postgres", feature = "mysql"))]
+
 mod common;
 
 use std::sync::mpsc;
