@@ -12,6 +12,28 @@ use sha2::{Digest, Sha256};
 /// the result is fed to the hash followed by one NUL byte.
 pub fn checksum(statements: &[&str]) -> String {
     let mut hasher = Sha256::new();
+    hash_statements(&mut hasher, statements);
+    hex(&hasher.finalize())
+}
+
+/// The checksum of a migration with a code step: its statements as in
+/// [`checksum`], then `code`, the step's name and its revision, each
+/// followed by a NUL byte.
+pub(crate) fn checksum_with_code(statements: &[&str], name: &str, revision: u32) -> String {
+    let mut hasher = Sha256::new();
+    hash_statements(&mut hasher, statements);
+    for part in [
+        b"code".as_slice(),
+        name.as_bytes(),
+        revision.to_string().as_bytes(),
+    ] {
+        hasher.update(part);
+        hasher.update([0u8]);
+    }
+    hex(&hasher.finalize())
+}
+
+fn hash_statements(hasher: &mut Sha256, statements: &[&str]) {
     for statement in statements {
         // Streams the normalised text without allocating: line breaks are
         // held back until a non-empty line follows, so trailing ones vanish.
@@ -31,7 +53,6 @@ pub fn checksum(statements: &[&str]) -> String {
         }
         hasher.update([0u8]);
     }
-    hex(&hasher.finalize())
 }
 
 /// MD5 (hex) of the `version:checksum` pairs, comma-joined in order: what
@@ -66,6 +87,26 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_step_counts_by_name_and_revision() {
+        let sql = ["ALTER TABLE users ADD COLUMN email_lower TEXT"];
+        let plain = checksum(&sql);
+        let one = checksum_with_code(&sql, "lower_emails", 1);
+        assert_ne!(plain, one);
+        assert_ne!(
+            one,
+            checksum_with_code(&sql, "lower_emails", 2),
+            "a revision bump is an edit"
+        );
+        assert_ne!(one, checksum_with_code(&sql, "other_step", 1));
+        assert_eq!(one, checksum_with_code(&sql, "lower_emails", 1));
+        assert_eq!(
+            checksum_with_code(&[], "backfill", 1),
+            "a0fcac3385e1fad74930817a8368659751f0964ec6597fea5695c4838bc23540",
+            "pinned: changing it would flag every applied code migration as edited"
+        );
+    }
 
     #[test]
     fn checksum_is_pinned() {

@@ -38,6 +38,13 @@ pub struct Code {
     pub down: Option<CodeFn>,
 }
 
+impl Code {
+    /// `name (revision N)`, as dry runs, `show` and `status` name it.
+    pub fn label(&self) -> String {
+        format!("{} (revision {})", self.name, self.revision)
+    }
+}
+
 impl PartialEq for Code {
     /// Code steps are the same step when their name and revision are: what
     /// the checksum records (function addresses are not stable).
@@ -103,8 +110,16 @@ pub struct Db<'a> {
 }
 
 impl<'a> Db<'a> {
-    pub(crate) fn new(conn: &'a mut dyn MigrationConnection, observer: &'a mut dyn Observer, step: StepInfo<'a>) -> Self {
-        Db { conn, observer, step }
+    pub(crate) fn new(
+        conn: &'a mut dyn MigrationConnection,
+        observer: &'a mut dyn Observer,
+        step: StepInfo<'a>,
+    ) -> Self {
+        Db {
+            conn,
+            observer,
+            step,
+        }
     }
 
     /// The backend, to choose SQL and placeholders by.
@@ -137,7 +152,11 @@ impl<'a> Db<'a> {
     }
 
     /// [`Db::query`] with bound values.
-    pub fn query_with(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Vec<Option<String>>>, CodeError> {
+    pub fn query_with(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<Vec<Option<String>>>, CodeError> {
         let binds: Vec<Bind> = params.iter().map(bind).collect();
         let dialect = self.backend();
         match dialect.query_as_json(sql) {
@@ -146,10 +165,14 @@ impl<'a> Db<'a> {
             Some(wrapped) => {
                 let rows = self.conn.load_text_rows_with(&Sql::new(wrapped, binds))?;
                 rows.into_iter()
-                    .map(|row| json_row(row.into_iter().next().flatten().as_deref().unwrap_or("{}")))
+                    .map(|row| {
+                        json_row(row.into_iter().next().flatten().as_deref().unwrap_or("{}"))
+                    })
                     .collect()
             }
-            None => Ok(self.conn.load_text_rows_with(&Sql::new(sql.to_string(), binds))?),
+            None => Ok(self
+                .conn
+                .load_text_rows_with(&Sql::new(sql.to_string(), binds))?),
         }
     }
 
@@ -159,7 +182,10 @@ impl<'a> Db<'a> {
     /// total. Every batch is in the migration's one transaction: for a
     /// backfill too large for one, give it a migration of its own with
     /// `transaction: false`, where each batch commits by itself.
-    pub fn in_batches(&mut self, mut batch: impl FnMut(&mut Db<'_>) -> Result<usize, CodeError>) -> Result<u64, CodeError> {
+    pub fn in_batches(
+        &mut self,
+        mut batch: impl FnMut(&mut Db<'_>) -> Result<usize, CodeError>,
+    ) -> Result<u64, CodeError> {
         let started = Instant::now();
         let mut total = 0u64;
         loop {
@@ -168,7 +194,8 @@ impl<'a> Db<'a> {
                 return Ok(total);
             }
             total += rows as u64;
-            self.observer.code_progress(&self.step, total, started.elapsed());
+            self.observer
+                .code_progress(&self.step, total, started.elapsed());
         }
     }
 
@@ -190,7 +217,10 @@ fn json_row(text: &str) -> Result<Vec<Option<String>>, CodeError> {
                 fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                     f.write_str("a row as a JSON object")
                 }
-                fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Ordered, M::Error> {
+                fn visit_map<M: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: M,
+                ) -> Result<Ordered, M::Error> {
                     let mut values = Vec::new();
                     while let Some((_, value)) = map.next_entry::<String, serde_json::Value>()? {
                         values.push(match value {
@@ -216,7 +246,13 @@ mod tests {
     fn json_rows_keep_the_column_order() {
         assert_eq!(
             json_row(r#"{"z": 1, "a": "x", "m": null, "b": true, "j": {"k": 2}}"#).unwrap(),
-            [Some("1".into()), Some("x".into()), None, Some("true".into()), Some(r#"{"k":2}"#.into())]
+            [
+                Some("1".into()),
+                Some("x".into()),
+                None,
+                Some("true".into()),
+                Some(r#"{"k":2}"#.into())
+            ]
         );
     }
 
@@ -228,7 +264,12 @@ mod tests {
         fn two(_: &mut Db<'_>) -> Result<(), CodeError> {
             Err("no".into())
         }
-        let a = Code { name: "backfill", revision: 1, up: one, down: None };
+        let a = Code {
+            name: "backfill",
+            revision: 1,
+            up: one,
+            down: None,
+        };
         let renamed = Code { up: two, ..a };
         assert_eq!(a, renamed, "the function itself is not compared");
         assert_ne!(a, Code { revision: 2, ..a });

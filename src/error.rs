@@ -187,6 +187,8 @@ pub enum FailureStage {
     Bookkeeping,
     /// The migration dropped or changed the tracking table itself.
     TrackingTableChanged,
+    /// Its code step returned an error or panicked.
+    Code,
 }
 
 /// What went wrong in a migration, and what had been completed before it.
@@ -275,6 +277,7 @@ fn failure_message(f: &MigrationFailure) -> String {
             format!("statement {index} failed:\n    {}", sql.trim())
         }
         (FailureStage::Begin, _, _) => String::from("could not start its transaction:"),
+        (FailureStage::Code, _, _) => String::from("failed in its code step:"),
         (FailureStage::ForeignKeyCheck, _, _) => String::from(
             "left rows whose foreign keys point nowhere (checked before commit because it turned foreign keys off):",
         ),

@@ -21,6 +21,7 @@
 
 mod backup;
 mod checksum;
+mod code;
 mod connection;
 mod database_url;
 mod dialect;
@@ -53,7 +54,10 @@ pub mod cli;
 
 pub use backup::backup_sqlite;
 pub use checksum::checksum;
-pub use connection::{Access, AnyConnection, MigrationConnection, CONNECT_TIMEOUT};
+pub use code::{Code, CodeError, CodeFn, Db, Value};
+pub use connection::{
+    Access, AnyConnection, DieselConnection, MigrationConnection, CONNECT_TIMEOUT,
+};
 pub use database_url::{DatabaseUrl, SqliteMode, UrlError};
 pub use dialect::Dialect;
 #[cfg(feature = "diesel_migrations")]

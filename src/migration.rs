@@ -6,6 +6,8 @@ use crate::lint_rule::Lint;
 /// so `apply` refuses a pending migration that still holds it.
 pub const PLACEHOLDER_SQL: &str = "SELECT 1 -- TODO: replace with this migration's SQL";
 
+use crate::code::Code;
+
 /// One schema migration, declared in code.
 ///
 /// ```
@@ -35,6 +37,10 @@ pub struct Migration {
     /// transaction, such as PostgreSQL's `CREATE INDEX CONCURRENTLY`; such a
     /// migration is recorded as dirty before it runs and marked done after.
     pub transaction: bool,
+    /// A Rust step run after `sql` (and, with its `down`, before the `down`
+    /// statements on rollback), in the same transaction where the migration
+    /// is transactional. An entry may be code only (`sql: &[]`).
+    pub code: Option<Code>,
     /// Lint rules this migration breaks on purpose, reviewed like any other
     /// change: `migrate lint` stays silent about exactly these for it. Not
     /// part of the checksum, so allowing a rule on an applied migration is
@@ -50,18 +56,25 @@ impl Migration {
         sql: &[],
         down: &[],
         transaction: true,
+        code: None,
         allow: &[],
     };
 
-    /// Whether `rollback` can undo this migration.
+    /// Whether `rollback` can undo this migration: it has `down` statements
+    /// or a code step with a `down` (a code step without one is skipped on
+    /// rollback).
     pub fn is_reversible(&self) -> bool {
-        !self.down.is_empty()
+        !self.down.is_empty() || self.code.is_some_and(|code| code.down.is_some())
     }
 
     /// The checksum recorded when the migration is applied, used to detect a
-    /// migration edited after it ran. See [`crate::checksum()`].
+    /// migration edited after it ran: of its `sql` (see [`crate::checksum()`])
+    /// and, with a code step, of the step's name and revision.
     pub fn checksum(&self) -> String {
-        crate::checksum::checksum(self.sql)
+        match &self.code {
+            None => crate::checksum::checksum(self.sql),
+            Some(code) => crate::checksum::checksum_with_code(self.sql, code.name, code.revision),
+        }
     }
 
     /// Whether its SQL is still what `migrate new` wrote as a placeholder.

@@ -29,6 +29,8 @@ pub trait Observer {
     fn statement_started(&mut self, _step: &StepInfo<'_>, _index: usize, _sql: &str) {}
     /// A migration finished and is recorded (or its row removed).
     fn migration_finished(&mut self, _report: &StepReport) {}
+    /// A code step's batches (`Db::in_batches`) have changed `rows` rows so far.
+    fn code_progress(&mut self, _step: &StepInfo<'_>, _rows: u64, _elapsed: std::time::Duration) {}
     /// A migration gave up waiting for a lock and nothing of it was kept; it
     /// runs again after `pause` (retry `attempt` of `retries`).
     fn retrying(

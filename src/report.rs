@@ -72,6 +72,8 @@ pub struct PendingMigration {
     pub transaction: bool,
     /// The statements it would run.
     pub sql: Vec<String>,
+    /// Its code step that would run (`name (revision N)`).
+    pub code: Option<String>,
     /// Rolled back with the `down` statements recorded in its row.
     pub from_database: bool,
     /// Why it could not run, if it could not.
@@ -97,6 +99,8 @@ pub struct MigrationStatus {
     pub execution_ms: Option<f64>,
     /// The code's checksum (`None` for an unknown version).
     pub checksum: Option<String>,
+    /// Its code step (`name (revision N)`), if it has one.
+    pub code: Option<String>,
 }
 
 /// A migration's state in `status`: the code's states, and versions only

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 
+use crate::code::{CodeFn, Db};
 use crate::connection::MigrationConnection;
 use crate::dialect::Dialect;
 use crate::error::{Blocker, FailureStage, MigrationFailure};
@@ -58,6 +59,45 @@ pub(crate) struct Work<'a> {
     pub foreign_keys_off: bool,
     /// Down: the statements come from the row, not the code.
     pub from_database: bool,
+    /// The code step to run (its name and function): `up` when applying,
+    /// its `down` when rolling back.
+    pub code: Option<(&'a str, CodeFn)>,
+}
+
+/// What failed in a migration's body.
+enum BodyError {
+    /// A statement (1-based; 0: the settings around them).
+    Statement(usize, diesel::result::Error),
+    /// The code step, with its error or panic message.
+    Code(String),
+}
+
+/// Runs a code step, catching its error and any panic: neither may leave
+/// the transaction open or reach the user as a crash.
+fn run_code(
+    conn: &mut dyn MigrationConnection,
+    observer: &mut dyn Observer,
+    info: StepInfo<'_>,
+    code: Option<(&str, CodeFn)>,
+) -> Result<(), BodyError> {
+    let Some((name, function)) = code else {
+        return Ok(());
+    };
+    let mut db = Db::new(conn, observer, info);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| function(&mut db))) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(BodyError::Code(format!("code step {name} failed: {error}"))),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| String::from("(no message)"));
+            Err(BodyError::Code(format!(
+                "code step {name} panicked: {message}"
+            )))
+        }
+    }
 }
 
 /// What a step needs besides the work.
@@ -115,13 +155,17 @@ impl Runner<'_> {
                 transaction::rollback(conn);
             }
         };
-        let elapsed = match self.statements(conn, observer, work) {
+        let elapsed = match self.body(conn, observer, work) {
             Ok(elapsed) => elapsed,
-            Err((index, e)) => {
+            Err(BodyError::Statement(index, e)) => {
                 abandon(conn);
                 let mut failure = fail(FailureStage::Statement, Some(index), &e);
                 self.note_lock_wait(conn, work, &mut failure);
                 return Err(failure);
+            }
+            Err(BodyError::Code(message)) => {
+                abandon(conn);
+                return Err(self.code_failure(work, &message, false));
             }
         };
         if work.foreign_keys_off && own {
@@ -177,18 +221,22 @@ impl Runner<'_> {
         let mut outcome = match &settings {
             Some((during, _)) => conn
                 .batch_execute(during)
-                .map_err(|e| (0, e))
-                .and_then(|()| self.statements(conn, observer, work)),
-            None => self.statements(conn, observer, work),
+                .map_err(|e| BodyError::Statement(0, e))
+                .and_then(|()| self.body(conn, observer, work)),
+            None => self.body(conn, observer, work),
         };
         if let Some((_, after)) = &settings {
             if let Err(e) = conn.batch_execute(after) {
-                outcome = outcome.and(Err((0, e)));
+                outcome = outcome.and(Err(BodyError::Statement(0, e)));
             }
         }
         let elapsed = match outcome {
             Ok(elapsed) => elapsed,
-            Err((index, e)) => return Err(self.statement_failed_dirty(conn, work, index, &e)),
+            Err(BodyError::Statement(index, e)) => {
+                return Err(self.statement_failed_dirty(conn, work, index, &e))
+            }
+            // Outside a transaction its changes stay: the row stays dirty.
+            Err(BodyError::Code(message)) => return Err(self.code_failure(work, &message, true)),
         };
         let settled = match work.direction {
             Direction::Up => self.store.mark_done(conn, &self.row(work, true, elapsed)),
@@ -303,14 +351,15 @@ impl Runner<'_> {
             .collect()
     }
 
-    /// Runs the statements in order; the elapsed milliseconds, or the
-    /// 1-based index of the one that failed.
-    fn statements(
+    /// Runs the migration's body: applying, its statements in order, then
+    /// its code step; rolling back, the code step's `down`, then the
+    /// statements. The elapsed milliseconds, or what failed.
+    fn body(
         &self,
         conn: &mut dyn MigrationConnection,
         observer: &mut dyn Observer,
         work: &Work,
-    ) -> Result<f64, (usize, diesel::result::Error)> {
+    ) -> Result<f64, BodyError> {
         let info = StepInfo {
             version: work.version,
             description: work.description,
@@ -319,11 +368,25 @@ impl Runner<'_> {
         };
         observer.migration_started(&info);
         let started = Instant::now();
+        if work.direction == Direction::Down {
+            run_code(conn, observer, info, work.code)?;
+        }
         for (i, sql) in work.statements.iter().enumerate() {
             observer.statement_started(&info, i + 1, sql);
-            conn.batch_execute(sql).map_err(|e| (i + 1, e))?;
+            conn.batch_execute(sql)
+                .map_err(|e| BodyError::Statement(i + 1, e))?;
+        }
+        if work.direction == Direction::Up {
+            run_code(conn, observer, info, work.code)?;
         }
         Ok(started.elapsed().as_secs_f64() * 1000.0)
+    }
+
+    /// A code step failed or panicked.
+    fn code_failure(&self, work: &Work, message: &str, dirty: bool) -> Box<MigrationFailure> {
+        let mut failure = self.failure(work, FailureStage::Code, None, &message, dirty);
+        failure.statement = work.code.map(|(name, _)| format!("code step {name}"));
+        failure
     }
 
     /// SQLite: the first rows `PRAGMA foreign_key_check` reports, if any.

@@ -47,8 +47,10 @@ pub const fn find_invalid(migrations: &[Migration]) -> Option<InvalidMigration> 
             Some(Rule::EmptyDescription)
         } else if contains_nul(m.description) {
             Some(Rule::NulInDescription)
-        } else if m.sql.is_empty() {
+        } else if m.sql.is_empty() && m.code.is_none() {
             Some(Rule::EmptySql)
+        } else if code_without_name(m) {
+            Some(Rule::CodeWithoutName)
         } else if has_blank(m.sql) {
             Some(Rule::BlankStatement)
         } else {
@@ -67,6 +69,13 @@ pub const fn find_invalid(migrations: &[Migration]) -> Option<InvalidMigration> 
         i += 1;
     }
     None
+}
+
+const fn code_without_name(m: &Migration) -> bool {
+    match &m.code {
+        Some(code) => code.name.is_empty(),
+        None => false,
+    }
 }
 
 /// A NUL byte can never be recorded (C strings end there).
@@ -130,8 +139,10 @@ pub enum Rule {
     EmptyDescription,
     /// A NUL byte in the description.
     NulInDescription,
-    /// No statements at all.
+    /// No statements and no code step.
     EmptySql,
+    /// A code step without a name.
+    CodeWithoutName,
     /// A statement that is empty or only whitespace.
     BlankStatement,
 }
@@ -153,7 +164,8 @@ impl InvalidMigration {
             }
             Rule::EmptyDescription => msg.push(": description is empty"),
             Rule::NulInDescription => msg.push(": description contains a NUL byte"),
-            Rule::EmptySql => msg.push(": sql has no statements"),
+            Rule::EmptySql => msg.push(": sql has no statements and there is no code step"),
+            Rule::CodeWithoutName => msg.push(": its code step has no name"),
             Rule::BlankStatement => msg.push(": sql has an empty statement"),
         }
         // Where to find it: the entry's position and description.

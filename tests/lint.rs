@@ -514,6 +514,34 @@ fn only_sql_is_linted_not_down() {
     }
 }
 
+fn rewrite_rows(
+    _: &mut versioned_migrations::Db<'_>,
+) -> Result<(), versioned_migrations::CodeError> {
+    Ok(())
+}
+
+#[test]
+fn code_steps_are_skipped_and_their_sql_is_still_linted() {
+    let step = versioned_migrations::Code {
+        name: "rewrite_rows",
+        revision: 1,
+        up: rewrite_rows,
+        down: None,
+    };
+    let code_only = Migration {
+        code: Some(step),
+        ..m(2, &[])
+    };
+    let with_sql = Migration {
+        code: Some(step),
+        ..m(3, &["ALTER TABLE users DROP COLUMN email"])
+    };
+    for &backend in ALL {
+        assert!(lint(&[code_only], backend, None).is_clean(), "{backend:?}");
+        assert_eq!(rules(backend, with_sql), vec![Lint::Drop], "{backend:?}");
+    }
+}
+
 #[test]
 fn an_unreadable_statement_is_noted_not_fatal() {
     for &backend in ALL {

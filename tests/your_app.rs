@@ -186,16 +186,70 @@ fn init_then_its_own_migrate_and_a_subcommand_of_its_cli() {
         "{second}"
     );
 
+    // A Rust step beside SQL, written by hand the way the README shows.
+    let listed = app
+        .read("migrations.rs")
+        .replace(
+            "use versioned_migrations::Migration;",
+            "use versioned_migrations::{Code, CodeError, Db, Migration, Value};",
+        )
+        .replace("\n];\n", &format!("\n{LOWER_ENTRY}];\n{LOWER_FN}"));
+    app.write("migrations.rs", &listed);
+    app.ok(&["build", "--bins"]);
+    let preview = ok(&app.run(
+        "migrate",
+        &["apply", "--dry-run", "--database-url", "app.db"],
+    ));
+    assert!(
+        preview.contains("code step lower_emails (revision 1)"),
+        "{preview}"
+    );
+    let shown = ok(&app.run("migrate", &["show", "3"]));
+    assert!(shown.contains("lower_emails (revision 1)"), "{shown}");
+    let third = ok(&app.run("migrate", &["apply", "--database-url", "app.db"]));
+    assert!(
+        third.contains("1 applied, 2 already applied, 3 total"),
+        "{third}"
+    );
+    let history = ok(&app.run("migrate", &["history", "--database-url", "app.db"]));
+    assert!(
+        history.contains("+ code lower_emails (revision 1)"),
+        "{history}"
+    );
+
     for db in server_databases() {
         let applied = ok(&app.run("migrate", &["apply", "--database-url", &db.url]));
         assert!(
-            applied.contains("2 applied, 0 already applied, 2 total"),
+            applied.contains("3 applied, 0 already applied, 3 total"),
             "{:?}: {applied}",
             db.backend
         );
-        assert_eq!(db.tracked("schema_migrations"), [(1, true), (2, true)]);
+        assert_eq!(
+            db.tracked("schema_migrations"),
+            [(1, true), (2, true), (3, true)]
+        );
     }
 }
+
+const LOWER_ENTRY: &str = r#"    Migration {
+        version: 3,
+        description: "Lower-case e-mails",
+        sql: &["ALTER TABLE users ADD COLUMN email_lower VARCHAR(200)"],
+        code: Some(Code { name: "lower_emails", revision: 1, up: lower_emails, down: None }),
+        ..Migration::DEFAULT
+    },
+"#;
+
+const LOWER_FN: &str = r#"
+fn lower_emails(db: &mut Db) -> Result<(), CodeError> {
+    for row in db.query("SELECT id, email FROM users")? {
+        let (Some(id), Some(email)) = (&row[0], &row[1]) else { continue };
+        let sql = format!("UPDATE users SET email_lower = {} WHERE id = {}", db.placeholder(1), db.placeholder(2));
+        db.execute_with(&sql, &[Value::from(email.to_lowercase()), Value::from(id.parse::<i64>()?)])?;
+    }
+    Ok(())
+}
+"#;
 
 const LIBRARY_MAIN: &str = r#"
 mod migrations {

@@ -5,6 +5,7 @@
 
 mod connect;
 mod ops;
+mod text;
 
 pub(crate) use ops::RawRow;
 
@@ -44,6 +45,20 @@ impl AnyConnection {
     pub fn batch_execute(&mut self, sql: &str) -> diesel::QueryResult<()> {
         ops::Ops::batch_execute(self, sql)
     }
+}
+
+/// The diesel connection behind a [`MigrationConnection`], for diesel's
+/// query builder in a code step.
+#[non_exhaustive]
+pub enum DieselConnection<'a> {
+    /// SQLite.
+    Sqlite(&'a mut diesel::SqliteConnection),
+    /// PostgreSQL (feature `postgres`).
+    #[cfg(feature = "postgres")]
+    Postgres(&'a mut diesel::PgConnection),
+    /// MySQL and MariaDB (feature `mysql`).
+    #[cfg(feature = "mysql")]
+    Mysql(&'a mut diesel::MysqlConnection),
 }
 
 /// How a connection will be used: read commands never create or change a

@@ -10,7 +10,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
 
-use super::AnyConnection;
+use super::text::TextColumns;
+use super::{AnyConnection, DieselConnection};
 use crate::dialect::{Bind, Dialect, Sql};
 use crate::tracking::ExistingColumn;
 
@@ -62,33 +63,6 @@ struct TextRow {
     value: Option<String>,
 }
 
-/// Every column of a row as text (`None` for NULL), whatever its names.
-/// The SQL must give text columns (cast them): PostgreSQL and MySQL send
-/// other types in binary.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextColumns(pub Vec<Option<String>>);
-
-impl<DB> QueryableByName<DB> for TextColumns
-where
-    DB: diesel::backend::Backend,
-    String: diesel::deserialize::FromSql<Text, DB>,
-{
-    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
-        use diesel::row::{Field, Row};
-        let mut values = Vec::with_capacity(row.field_count());
-        for index in 0..row.field_count() {
-            let field = Row::get(row, index).ok_or("a column vanished from the row")?;
-            values.push(match field.value() {
-                None => None,
-                Some(raw) => {
-                    Some(<String as diesel::deserialize::FromSql<Text, DB>>::from_sql(raw)?)
-                }
-            });
-        }
-        Ok(TextColumns(values))
-    }
-}
-
 /// What the runner does on a connection.
 pub trait Ops {
     fn dialect(&self) -> Dialect;
@@ -106,6 +80,10 @@ pub trait Ops {
     fn scalar_timeout(&mut self, sql: &str) -> QueryResult<Option<i64>>;
     /// Every row, every column as text (see [`TextColumns`]).
     fn load_text_rows(&mut self, sql: &str) -> QueryResult<Vec<Vec<Option<String>>>>;
+    /// The same with bound values.
+    fn load_text_rows_with(&mut self, sql: &Sql) -> QueryResult<Vec<Vec<Option<String>>>>;
+    /// The diesel connection itself.
+    fn diesel(&mut self) -> DieselConnection<'_>;
 }
 
 macro_rules! bind_all {
@@ -124,7 +102,7 @@ macro_rules! bind_all {
 }
 
 macro_rules! impl_ops {
-    ($conn:ty, $dialect:expr) => {
+    ($conn:ty, $dialect:expr, $variant:ident) => {
         impl Ops for $conn {
             fn dialect(&self) -> Dialect {
                 $dialect
@@ -172,15 +150,24 @@ macro_rules! impl_ops {
                 let rows: Vec<TextColumns> = diesel::sql_query(sql).load(self)?;
                 Ok(rows.into_iter().map(|row| row.0).collect())
             }
+
+            fn load_text_rows_with(&mut self, sql: &Sql) -> QueryResult<Vec<Vec<Option<String>>>> {
+                let rows: Vec<TextColumns> = bind_all!($conn, sql).load(self)?;
+                Ok(rows.into_iter().map(|row| row.0).collect())
+            }
+
+            fn diesel(&mut self) -> DieselConnection<'_> {
+                DieselConnection::$variant(self)
+            }
         }
     };
 }
 
-impl_ops!(diesel::SqliteConnection, Dialect::Sqlite);
+impl_ops!(diesel::SqliteConnection, Dialect::Sqlite, Sqlite);
 #[cfg(feature = "postgres")]
-impl_ops!(diesel::PgConnection, Dialect::Postgres);
+impl_ops!(diesel::PgConnection, Dialect::Postgres, Postgres);
 #[cfg(feature = "mysql")]
-impl_ops!(diesel::MysqlConnection, Dialect::Mysql);
+impl_ops!(diesel::MysqlConnection, Dialect::Mysql, Mysql);
 
 macro_rules! delegate {
     ($self:expr, $conn:ident => $body:expr) => {
@@ -221,5 +208,11 @@ impl Ops for AnyConnection {
     }
     fn load_text_rows(&mut self, sql: &str) -> QueryResult<Vec<Vec<Option<String>>>> {
         delegate!(self, c => c.load_text_rows(sql))
+    }
+    fn load_text_rows_with(&mut self, sql: &Sql) -> QueryResult<Vec<Vec<Option<String>>>> {
+        delegate!(self, c => c.load_text_rows_with(sql))
+    }
+    fn diesel(&mut self) -> DieselConnection<'_> {
+        delegate!(self, c => c.diesel())
     }
 }

@@ -439,6 +439,19 @@ impl Dialect {
         }
     }
 
+    /// PostgreSQL: a code step's query with each row rendered as JSON text
+    /// by the server (values arrive in binary otherwise, one encoding per
+    /// type). `None` elsewhere: the query runs as written.
+    pub(crate) fn query_as_json(self, sql: &str) -> Option<String> {
+        match self {
+            Dialect::Postgres => Some(format!(
+                "SELECT CAST(row_to_json(vm_row) AS TEXT) AS value FROM ({}) AS vm_row",
+                sql.trim().trim_end_matches(';')
+            )),
+            Dialect::Sqlite | Dialect::Mysql => None,
+        }
+    }
+
     /// Whether a database's message says it refused a statement before
     /// running any of it (a syntax error; on MySQL also the DDL errors
     /// raised while checking the statement against the schema), so a dirty

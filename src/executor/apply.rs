@@ -136,6 +136,7 @@ impl Executor<'_> {
                 description: m.description.to_string(),
                 transaction: m.transaction,
                 sql: m.sql.iter().map(|s| s.to_string()).collect(),
+                code: m.code.map(|code| code.label()),
                 from_database: false,
                 blocker: None,
             })

@@ -118,6 +118,7 @@ impl Executor<'_> {
                     applied_at: row.and_then(|r| r.applied_at),
                     execution_ms: row.map(|r| r.execution_ms),
                     checksum: self.code.find(m.version).map(|(_, c)| c.to_string()),
+                    code: m.code.map(|code| code.label()),
                 }
             })
             .collect();
@@ -137,6 +138,7 @@ impl Executor<'_> {
                 applied_at: row.applied_at,
                 execution_ms: Some(row.execution_ms),
                 checksum: None,
+                code: None,
             });
         }
         migrations.sort_by_key(|m| m.version);

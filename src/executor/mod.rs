@@ -206,5 +206,6 @@ pub(crate) fn up_work<'m>(migration: &'m crate::Migration, checksum: &'m str) ->
         transaction: migration.transaction,
         foreign_keys_off: migration.disables_foreign_keys(),
         from_database: false,
+        code: migration.code.map(|code| (code.name, code.up)),
     }
 }

@@ -126,6 +126,11 @@ fn pending(step: &RollbackStep) -> PendingMigration {
         description: step.description.clone(),
         transaction: step.transaction,
         sql: step.statements.clone(),
+        code: step
+            .migration
+            .and_then(|m| m.code)
+            .filter(|code| code.down.is_some())
+            .map(|code| code.label()),
         from_database: step.is_from_database(),
         blocker: step.blocker.as_ref().map(ToString::to_string),
     }
@@ -143,5 +148,9 @@ fn down_work<'s>(step: &'s RollbackStep, checksum: Option<&'s str>) -> Work<'s> 
         down: Vec::new(),
         transaction: step.transaction,
         from_database: step.is_from_database(),
+        code: step
+            .migration
+            .and_then(|m| m.code)
+            .and_then(|code| code.down.map(|down| (code.name, down))),
     }
 }

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::executor::ApplyOptions;
 use crate::migrator::Migrator;
 use crate::plan::RollbackTarget;
-use crate::report::{ApplyReport, PendingMigration, RollbackReport};
+use crate::report::{ApplyReport, Direction, PendingMigration, RollbackReport};
 
 pub(super) fn apply(
     run: &Invocation,
@@ -89,7 +89,7 @@ fn print_apply(run: &Invocation, target: &Target, report: &ApplyReport) {
                     target.describe(),
                     report.pending.len()
                 );
-                print_plan(&report.pending, "statement");
+                print_plan(&report.pending, Direction::Up);
             }
         }
         return;
@@ -121,7 +121,11 @@ fn print_apply(run: &Invocation, target: &Target, report: &ApplyReport) {
 
 /// A dry run's migrations, each with the statements it would run and
 /// anything that blocks it.
-pub(super) fn print_plan(pending: &[PendingMigration], label: &str) {
+pub(super) fn print_plan(pending: &[PendingMigration], direction: Direction) {
+    let label = match direction {
+        Direction::Up => "statement",
+        Direction::Down => "down statement",
+    };
     for m in pending {
         let mode = match (m.transaction, m.from_database) {
             (_, true) => " (not in this build: its recorded down statements)",
@@ -135,12 +139,20 @@ pub(super) fn print_plan(pending: &[PendingMigration], label: &str) {
         if let Some(blocker) = &m.blocker {
             println!("  {RED}✗ blocked:{RED:#} {blocker}");
         }
+        // A code step runs after the SQL going up and before it going down.
+        let code = m.code.as_deref();
+        if let (Some(code), Direction::Down) = (code, direction) {
+            println!("{DIM}  -- code step {code}: its down function{DIM:#}");
+        }
         for (i, sql) in m.sql.iter().enumerate() {
             println!(
                 "{DIM}  -- {label} {}{DIM:#}\n{}",
                 i + 1,
                 indent(sql.trim(), "  ")
             );
+        }
+        if let (Some(code), Direction::Up) = (code, direction) {
+            println!("{DIM}  -- code step {code}{DIM:#}");
         }
     }
 }
@@ -249,7 +261,7 @@ fn print_rollback(target: &Target, report: &RollbackReport) {
             report.pending.len(),
             report.target_version
         );
-        print_plan(&report.pending, "down statement");
+        print_plan(&report.pending, Direction::Down);
         return;
     }
     match report.reverted.is_empty() {

@@ -109,6 +109,7 @@ fn show(migrations: &[Migration], version: i64, out: Out) -> Result<ExitCode, Fa
             "transaction": m.transaction,
             "sql": m.sql,
             "down": m.down,
+            "code": m.code.map(|code| json!({ "name": code.name, "revision": code.revision, "down": code.down.is_some() })),
         }));
         return Ok(ExitCode::SUCCESS);
     }
@@ -125,8 +126,14 @@ fn show(migrations: &[Migration], version: i64, out: Out) -> Result<ExitCode, Fa
     for sql in m.sql {
         println!("{};", sql.trim().trim_end_matches(';'));
     }
+    if let Some(code) = &m.code {
+        println!("{DIM}-- then the code step {}{DIM:#}", code.label());
+    }
     println!("\n{BOLD}-- down{BOLD:#}");
-    if m.down.is_empty() {
+    if let Some(code) = m.code.filter(|code| code.down.is_some()) {
+        println!("{DIM}-- first the code step {}'s down{DIM:#}", code.label());
+    }
+    if !m.is_reversible() {
         println!("{DIM}-- (none: irreversible){DIM:#}");
     }
     for sql in m.down {

@@ -68,10 +68,17 @@ pub(super) fn history(
         "VERSION", "DESCRIPTION", "APPLIED AT (local)", "DURATION"
     );
     for h in &history.migrations {
-        let flag = match h.success {
+        let mut flag = match h.success {
             true => String::new(),
             false => format!("  {RED}dirty{RED:#}"),
         };
+        let entry = migrator
+            .migrations()
+            .iter()
+            .find(|m| m.version == h.version);
+        if let Some(code) = entry.and_then(|m| m.code.as_ref()) {
+            flag.push_str(&format!("  {DIM}+ code {}{DIM:#}", code.label()));
+        }
         println!(
             "{:>7}  {:<width$}  {:<19}  {:>10}{flag}",
             h.version,
@@ -140,10 +147,13 @@ pub(super) fn status(
             }
             _ => String::new(),
         };
-        let recorded = match &m.recorded_description {
+        let mut recorded = match &m.recorded_description {
             Some(recorded) => format!("  {YELLOW}(database: \"{recorded}\"){YELLOW:#}"),
             None => String::new(),
         };
+        if let Some(code) = &m.code {
+            recorded.push_str(&format!("  {DIM}+ code {code}{DIM:#}"));
+        }
         println!(
             "  {style}{label:<8}{style:#}{:>6}  {:<width$}  {DIM}{when}{DIM:#}{recorded}",
             m.version, m.description
