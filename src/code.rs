@@ -141,8 +141,15 @@ impl<'a> Db<'a> {
     /// Runs one statement with bound values (placeholders: see
     /// [`Db::placeholder`]); the number of rows it changed.
     pub fn execute_with(&mut self, sql: &str, params: &[Value]) -> Result<usize, CodeError> {
-        let binds = params.iter().map(bind).collect();
-        Ok(self.conn.execute(&Sql::new(sql.to_string(), binds))?)
+        let sql = Sql::new(sql.to_string(), params.iter().map(bind).collect());
+        Ok(self.conn.execute(&sql)?)
+    }
+
+    fn rows(&mut self, sql: Sql) -> Result<Vec<Vec<Option<String>>>, CodeError> {
+        Ok(match sql.binds.is_empty() {
+            true => self.conn.load_text_rows(&sql.text)?,
+            false => self.conn.load_text_rows_with(&sql)?,
+        })
     }
 
     /// Runs a query (`SELECT`, or `WITH … SELECT`); every row, every column
@@ -163,16 +170,14 @@ impl<'a> Db<'a> {
             // PostgreSQL sends values in binary, one encoding per type: the
             // server renders each row as JSON text instead.
             Some(wrapped) => {
-                let rows = self.conn.load_text_rows_with(&Sql::new(wrapped, binds))?;
+                let rows = self.rows(Sql::new(wrapped, binds))?;
                 rows.into_iter()
                     .map(|row| {
                         json_row(row.into_iter().next().flatten().as_deref().unwrap_or("{}"))
                     })
                     .collect()
             }
-            None => Ok(self
-                .conn
-                .load_text_rows_with(&Sql::new(sql.to_string(), binds))?),
+            None => self.rows(Sql::new(sql.to_string(), binds)),
         }
     }
 
