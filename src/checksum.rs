@@ -1,5 +1,5 @@
 //! The checksum recorded for each applied migration, and the fingerprint of
-//! a whole list that the PostgreSQL start-up check compares in one row.
+//! a whole list that the start-up check compares with the newest row.
 
 use sha2::{Digest, Sha256};
 
@@ -55,22 +55,39 @@ fn hash_statements(hasher: &mut Sha256, statements: &[&str]) {
     }
 }
 
-/// MD5 (hex) of the `version:checksum` pairs, comma-joined in order: what
-/// the PostgreSQL start-up check computes on the server over the tracking
-/// table, so "everything applied, nothing edited" is known without reading
-/// the rows.
-pub(crate) fn fingerprint<'a>(pairs: impl Iterator<Item = (i64, &'a str)>) -> String {
-    use md5::{Digest as _, Md5};
-    let mut hasher = Md5::new();
-    for (i, (version, checksum)) in pairs.enumerate() {
-        if i > 0 {
-            hasher.update(b",");
+/// The fingerprint of a whole list (32 hex digits): what every row written
+/// by `apply` records, and what the start-up check compares with the newest
+/// row instead of reading every row and hashing every statement.
+///
+/// XXH3-128 over each migration's version, description, statements, code
+/// step and `transaction` flag, each field length-prefixed. It is fast
+/// (about 0.1 ms per megabyte of SQL) and not normalised like
+/// [`checksum`]: a difference only sends the check the full way, which then
+/// decides with the checksums.
+pub(crate) fn list_fingerprint(migrations: &[crate::Migration]) -> String {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut field = |bytes: &[u8]| {
+        hasher.update(&(bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    field(b"versioned-migrations list 1");
+    for m in migrations {
+        field(&m.version.to_le_bytes());
+        field(m.description.as_bytes());
+        field(&(m.sql.len() as u64).to_le_bytes());
+        for statement in m.sql {
+            field(statement.as_bytes());
         }
-        hasher.update(version.to_string().as_bytes());
-        hasher.update(b":");
-        hasher.update(checksum.as_bytes());
+        match &m.code {
+            Some(code) => {
+                field(code.name.as_bytes());
+                field(&code.revision.to_le_bytes());
+            }
+            None => field(b""),
+        }
+        field(&[u8::from(m.transaction)]);
     }
-    hex(&hasher.finalize())
+    hex(&hasher.digest128().to_le_bytes())
 }
 
 fn hex(bytes: &[u8]) -> String {

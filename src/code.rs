@@ -243,6 +243,24 @@ fn json_row(text: &str) -> Result<Vec<Option<String>>, CodeError> {
     Ok(serde_json::from_str::<Ordered>(text)?.0)
 }
 
+/// Runs a code step, catching its error and any panic (neither may leave
+/// the transaction open or reach the user as a crash); the message names
+/// the step.
+pub(crate) fn run_caught(mut db: Db<'_>, name: &str, function: CodeFn) -> Result<(), String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| function(&mut db))) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(format!("code step {name} failed: {error}")),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| String::from("(no message)"));
+            Err(format!("code step {name} panicked: {message}"))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use crate::database_url::UrlError;
-use crate::plan::Refusal;
+use crate::invalid::InvalidMigration;
+use crate::refusal::Refusal;
 use crate::report::{Direction, StepReport};
 use crate::table::InvalidTableName;
-use crate::validate::InvalidMigration;
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -22,6 +22,7 @@
 mod backup;
 mod checksum;
 mod code;
+mod connect;
 mod connection;
 mod database_url;
 mod dialect;
@@ -30,6 +31,7 @@ mod diesel_source;
 mod error;
 mod executor;
 mod guardrails;
+mod invalid;
 #[cfg(feature = "lint")]
 pub mod lint;
 mod lint_rule;
@@ -38,6 +40,7 @@ mod migration;
 mod migrator;
 mod observer;
 mod plan;
+mod refusal;
 mod report;
 mod session;
 mod step;
@@ -55,9 +58,8 @@ pub mod cli;
 pub use backup::backup_sqlite;
 pub use checksum::checksum;
 pub use code::{Code, CodeError, CodeFn, Db, Value};
-pub use connection::{
-    Access, AnyConnection, DieselConnection, MigrationConnection, CONNECT_TIMEOUT,
-};
+pub use connect::CONNECT_TIMEOUT;
+pub use connection::{Access, AnyConnection, DieselConnection, MigrationConnection};
 pub use database_url::{DatabaseUrl, SqliteMode, UrlError};
 pub use dialect::Dialect;
 #[cfg(feature = "diesel_migrations")]
@@ -65,6 +67,7 @@ pub use diesel_source::{DieselSource, Irreversible};
 pub use error::{Blocker, Error, FailureStage, LockKind, MigrationFailure, Result};
 pub use executor::ApplyOptions;
 pub use guardrails::Guardrails;
+pub use invalid::{InvalidMigration, Rule};
 pub use lint_rule::{Lint, Severity, UnknownLint};
 pub use migration::{Migration, PLACEHOLDER_SQL};
 pub use migrator::{Migrator, DEFAULT_LOCK_TIMEOUT};
@@ -76,7 +79,7 @@ pub use report::{
 };
 pub use table::{InvalidTableName, TableName, DEFAULT_TABLE};
 pub use tracking::{AppliedMigration, RowWarning};
-pub use validate::{find_invalid, validate, InvalidMigration, Rule};
+pub use validate::{find_invalid, validate};
 
 /// The diesel crate this library is built on, re-exported so applications
 /// use the same version.

@@ -52,6 +52,8 @@ pub struct Migrator {
     /// The code's checksums, computed once (hashing thousands of migrations
     /// shows in the start-up check) and shared by every command.
     checksums: OnceLock<Vec<String>>,
+    /// The list's fingerprint, likewise.
+    fingerprint: OnceLock<String>,
 }
 
 impl Migrator {
@@ -66,6 +68,7 @@ impl Migrator {
             guardrails: Guardrails::default(),
             session_sql: Vec::new(),
             checksums: OnceLock::new(),
+            fingerprint: OnceLock::new(),
         }
     }
 
@@ -125,14 +128,8 @@ impl Migrator {
         if let Some(problem) = validate::find_invalid(self.migrations) {
             return Err(Error::InvalidMigrations(problem));
         }
-        let checksums = self
-            .checksums
-            .get_or_init(|| self.migrations.iter().map(Migration::checksum).collect());
         Ok(Executor {
-            code: CodeList {
-                migrations: self.migrations,
-                checksums,
-            },
+            code: CodeList::new(self.migrations, &self.checksums, &self.fingerprint),
             table: &self.table,
             lock_timeout: self.lock_timeout,
             allow_out_of_order: self.allow_out_of_order,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::plan::{Problem, Refusal, State};
+use crate::refusal::{Problem, Refusal, State};
 use crate::tracking::{AppliedMigration, RowWarning};
 
 /// Whether a migration was being applied or rolled back.

@@ -72,8 +72,7 @@ enum BodyError {
     Code(String),
 }
 
-/// Runs a code step, catching its error and any panic: neither may leave
-/// the transaction open or reach the user as a crash.
+/// Runs a code step (see [`crate::code::run_caught`]).
 fn run_code(
     conn: &mut dyn MigrationConnection,
     observer: &mut dyn Observer,
@@ -83,21 +82,7 @@ fn run_code(
     let Some((name, function)) = code else {
         return Ok(());
     };
-    let mut db = Db::new(conn, observer, info);
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| function(&mut db))) {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(BodyError::Code(format!("code step {name} failed: {error}"))),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| String::from("(no message)"));
-            Err(BodyError::Code(format!(
-                "code step {name} panicked: {message}"
-            )))
-        }
-    }
+    crate::code::run_caught(Db::new(conn, observer, info), name, function).map_err(BodyError::Code)
 }
 
 /// What a step needs besides the work.
@@ -407,6 +392,7 @@ impl Runner<'_> {
             execution_ms,
             success,
             down: Some(work.down.clone()),
+            list_fingerprint: None,
         }
     }
 

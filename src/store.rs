@@ -45,6 +45,17 @@ impl std::fmt::Display for WriteError {
     }
 }
 
+/// What the start-up check reads: the newest row and the digest of all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StartupRow {
+    pub version: Option<i64>,
+    pub finished: bool,
+    /// `<list fingerprint>:<digest>` as recorded by the last full check.
+    pub fingerprint: Option<String>,
+    /// The digest of every row now.
+    pub digest: String,
+}
+
 pub(crate) struct Store<'t> {
     pub table: &'t TableName,
     pub dialect: Dialect,
@@ -123,22 +134,60 @@ impl<'t> Store<'t> {
         Ok(rows)
     }
 
-    /// What planning needs (version, checksum, success) of a current-shape
-    /// table, for the start-up check.
-    pub(crate) fn load_for_plan(
+    /// The start-up check's one row (see `Dialect::startup_check`); `None`
+    /// for an empty table.
+    pub(crate) fn load_startup(
         &self,
         conn: &mut dyn MigrationConnection,
-    ) -> Result<Vec<AppliedMigration>> {
-        let sql = self.dialect.select_rows(self.table, &[], true);
-        let raw = conn.load_rows(&sql).map_err(self.failed("reading"))?;
-        let mut ignored = Vec::new();
-        Ok(raw
-            .into_iter()
-            .map(|row| map_row(row, &mut ignored))
-            .collect())
+    ) -> Result<Option<StartupRow>> {
+        let sql = self.dialect.startup_check(self.table);
+        let rows = conn.load_text_rows(&sql).map_err(self.failed("reading"))?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut values = row.into_iter();
+        let mut next = || values.next().flatten();
+        Ok(Some(StartupRow {
+            version: next().and_then(|v| v.parse().ok()),
+            finished: next().as_deref() == Some("1"),
+            fingerprint: next(),
+            digest: next().unwrap_or_default(),
+        }))
     }
 
-    /// The INSERT for a row as literal SQL, to share a batch with COMMIT.
+    /// The row digest now (see `Dialect::startup_check`).
+    pub(crate) fn row_digest(&self, conn: &mut dyn MigrationConnection) -> Result<String> {
+        let sql = self.dialect.row_digest_query(self.table);
+        let rows = conn.load_text_rows(&sql).map_err(self.failed("reading"))?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next().flatten())
+            .unwrap_or_default())
+    }
+
+    /// See [`Dialect::clear_list_fingerprints`].
+    pub(crate) fn clear_list_fingerprints(
+        &self,
+        conn: &mut dyn MigrationConnection,
+    ) -> Result<(), WriteError> {
+        conn.batch_execute(&self.dialect.clear_list_fingerprints(self.table))
+            .map_err(WriteError::Database)
+    }
+
+    /// See [`Dialect::stamp_list_fingerprint`].
+    pub(crate) fn stamp_list_fingerprint(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        version: i64,
+        value: &str,
+    ) -> Result<(), WriteError> {
+        let sql = self
+            .dialect
+            .stamp_list_fingerprint(self.table, version, value);
+        exactly_one(conn, &sql, version, "it was deleted")
+    }
+
     pub(crate) fn insert_literal(&self, row: &AppliedMigration) -> String {
         self.dialect.insert_literal(self.table, row)
     }
@@ -284,5 +333,6 @@ fn map_row(row: RawRow, warnings: &mut Vec<RowWarning>) -> AppliedMigration {
         execution_ms: row.execution_ms,
         success: row.success != 0,
         down,
+        list_fingerprint: row.list_fingerprint,
     }
 }

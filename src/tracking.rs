@@ -22,6 +22,10 @@ pub(crate) enum ColumnKind {
     Success,
     /// The `down` statements as they were when it was applied (JSON array).
     DownStatements,
+    /// The fingerprint of the list that wrote the row, after checking every
+    /// row against it (see `checksum::list_fingerprint`): the start-up check
+    /// reads only the newest row.
+    ListFingerprint,
 }
 
 /// One column of the tracking table.
@@ -45,6 +49,7 @@ pub(crate) const COLUMNS: &[Column] = &[
     column("execution_ms", ColumnKind::Millis, true),
     column("success", ColumnKind::Success, true),
     column("down_sql", ColumnKind::DownStatements, true),
+    column("list_fingerprint", ColumnKind::ListFingerprint, true),
 ];
 
 const fn column(name: &'static str, kind: ColumnKind, added_later: bool) -> Column {
@@ -139,7 +144,7 @@ fn fits(kind: ColumnKind, data_type: &str) -> bool {
         .any(|t| data_type.contains(t));
     match kind {
         ColumnKind::Version => integer,
-        ColumnKind::Checksum | ColumnKind::DownStatements => text,
+        ColumnKind::Checksum | ColumnKind::DownStatements | ColumnKind::ListFingerprint => text,
         ColumnKind::Millis => {
             integer
                 || ["double", "real", "float", "numeric", "decimal"]
@@ -174,6 +179,9 @@ pub struct AppliedMigration {
     /// rows written before they were recorded.
     #[serde(skip)]
     pub down: Option<Vec<String>>,
+    /// The fingerprint of the list that wrote or last checked the row.
+    #[serde(skip)]
+    pub(crate) list_fingerprint: Option<String>,
 }
 
 /// Something odd about a row that a read command reports and carries on.
@@ -269,6 +277,7 @@ mod tests {
             ("execution_ms", "double precision"),
             ("success", "boolean"),
             ("down_sql", "text"),
+            ("list_fingerprint", "character varying"),
         ]);
         assert_eq!(classify(&current), Ok(Shape::Current));
         let classic = cols(&[
@@ -280,11 +289,18 @@ mod tests {
         assert_eq!(
             shape,
             Shape::Older {
-                missing: vec!["checksum", "execution_ms", "success", "down_sql"]
+                missing: vec![
+                    "checksum",
+                    "execution_ms",
+                    "success",
+                    "down_sql",
+                    "list_fingerprint"
+                ]
             }
         );
         assert!(shape.checksums_predate_this_tool());
-        // The previous release's table: everything but the recorded downs.
+        // An earlier release's table: everything but the recorded downs and
+        // the list fingerprint.
         let previous = cols(
             &current[..6]
                 .iter()
@@ -295,7 +311,7 @@ mod tests {
         assert_eq!(
             shape,
             Shape::Older {
-                missing: vec!["down_sql"]
+                missing: vec!["down_sql", "list_fingerprint"]
             }
         );
         assert!(!shape.checksums_predate_this_tool());

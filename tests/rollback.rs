@@ -251,13 +251,16 @@ fn single_transaction_is_all_or_nothing(db: TestDb) {
     assert_eq!(versions(&db), [1, 2, 3, 4]);
     if db.backend == Backend::Postgres {
         // One transaction wrote every row; a normal run writes one each.
-        let writers = "SELECT CAST(COUNT(DISTINCT CAST(xmin AS TEXT)) AS BIGINT) AS value FROM";
-        assert_eq!(db.scalar(&format!("{writers} schema_migrations")), 1);
+        // (The newest row is left out: the run's last transaction records
+        // the list's fingerprint on it.)
+        let writers = "SELECT CAST(COUNT(DISTINCT CAST(xmin AS TEXT)) AS BIGINT) AS value \
+                       FROM schema_migrations WHERE version < 4";
+        assert_eq!(db.scalar(writers), 1);
         let other = TestDb::new(Backend::Postgres);
         Migrator::new(REVERSIBLE)
             .apply(&mut other.connect())
             .unwrap();
-        assert_eq!(other.scalar(&format!("{writers} schema_migrations")), 4);
+        assert_eq!(other.scalar(writers), 3);
     }
 
     static NO_TX: [Migration; 1] = [Migration {

@@ -3,13 +3,10 @@
 //! the backend from a URL's scheme. What the runner needs from them is a
 //! small sealed set of operations, implemented once by a macro.
 
-mod connect;
 mod ops;
 mod text;
 
 pub(crate) use ops::RawRow;
-
-pub use connect::CONNECT_TIMEOUT;
 
 use crate::dialect::Dialect;
 

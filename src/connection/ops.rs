@@ -34,6 +34,8 @@ pub struct RawRow {
     pub success: i64,
     #[diesel(sql_type = Nullable<Text>)]
     pub down_sql: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub list_fingerprint: Option<String>,
 }
 
 #[derive(QueryableByName)]

@@ -7,6 +7,7 @@
 //! - [`session`]: transactions, locks, timeouts, SQLite pragmas, backups.
 
 mod session;
+mod startup;
 mod tracking;
 
 pub(crate) use session::{Saved, SessionSettings};

@@ -37,6 +37,7 @@ impl Dialect {
             ColumnKind::Success => "BOOLEAN NOT NULL DEFAULT TRUE",
             ColumnKind::DownStatements if mysql => "LONGTEXT",
             ColumnKind::DownStatements => "TEXT",
+            ColumnKind::ListFingerprint => "VARCHAR(128)",
         };
         format!("{} {sql_type}", column.name)
     }
@@ -108,7 +109,10 @@ impl Dialect {
             let skipped = plan_only
                 && !matches!(
                     column.kind,
-                    ColumnKind::Version | ColumnKind::Checksum | ColumnKind::Success
+                    ColumnKind::Version
+                        | ColumnKind::Checksum
+                        | ColumnKind::Success
+                        | ColumnKind::ListFingerprint
                 );
             let expr = match column.kind {
                 ColumnKind::Version => self.cast_bigint(name),
@@ -118,8 +122,14 @@ impl Dialect {
                     _ => self.null_text(),
                 },
                 ColumnKind::Text => format!("COALESCE({name}, '')"),
-                ColumnKind::Checksum | ColumnKind::DownStatements if absent => self.null_text(),
-                ColumnKind::Checksum | ColumnKind::DownStatements => name.to_string(),
+                ColumnKind::Checksum | ColumnKind::DownStatements | ColumnKind::ListFingerprint
+                    if absent =>
+                {
+                    self.null_text()
+                }
+                ColumnKind::Checksum | ColumnKind::DownStatements | ColumnKind::ListFingerprint => {
+                    name.to_string()
+                }
                 ColumnKind::Timestamp => self.cast_text(name),
                 ColumnKind::Millis if absent => self.cast_double("0"),
                 ColumnKind::Millis => self.cast_double(name),
@@ -167,6 +177,10 @@ impl Dialect {
                     Some(text) => self.string_literal(&text),
                     None => String::from("NULL"),
                 },
+                ColumnKind::ListFingerprint => match &row.list_fingerprint {
+                    Some(fingerprint) => self.string_literal(fingerprint),
+                    None => String::from("NULL"),
+                },
             })
             .collect();
         format!(
@@ -196,6 +210,7 @@ impl Dialect {
                 ColumnKind::Millis => self.millis_literal(row.execution_ms),
                 ColumnKind::Success => self.bool_literal(row.success).to_string(),
                 ColumnKind::DownStatements => bind(Bind::OptText(down_text(row))),
+                ColumnKind::ListFingerprint => bind(Bind::OptText(row.list_fingerprint.clone())),
             })
             .collect();
         Sql::new(
@@ -300,26 +315,6 @@ impl Dialect {
             vec![Bind::Text(checksum.to_string()), Bind::I64(version)],
         )
     }
-
-    /// One query that answers "is every migration of the code applied, with
-    /// the same checksum, and nothing else?" without sending the rows: 1 when
-    /// the row count equals bind 1, no row is dirty, and the MD5 of
-    /// `version:checksum` pairs (comma-joined, by version) equals bind 2 (see
-    /// [`crate::checksum::fingerprint`]). PostgreSQL only: SQLite reads rows
-    /// in-process at no transfer cost, and MySQL's GROUP_CONCAT is truncated
-    /// at 1 KiB unless the session is changed first.
-    pub(crate) fn fingerprint_query(self, table: &TableName) -> Option<String> {
-        match self {
-            Dialect::Postgres => Some(format!(
-                "SELECT CASE WHEN COUNT(*) = $1 \
-                 AND COALESCE(SUM(CASE WHEN success THEN 0 ELSE 1 END), 0) = 0 \
-                 AND md5(string_agg(CAST(version AS TEXT) || ':' || COALESCE(checksum, ''), ',' ORDER BY version)) = $2 \
-                 THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS value FROM {}",
-                self.quote_table(table)
-            )),
-            Dialect::Sqlite | Dialect::Mysql => None,
-        }
-    }
 }
 
 fn applied_at(row: &AppliedMigration) -> chrono::NaiveDateTime {
@@ -345,7 +340,7 @@ mod tests {
             "CREATE TABLE IF NOT EXISTS \"schema_migrations\" (version BIGINT NOT NULL PRIMARY KEY, \
              description TEXT NOT NULL, checksum VARCHAR(64), applied_at TIMESTAMP NOT NULL, \
              execution_ms DOUBLE PRECISION NOT NULL DEFAULT 0, success BOOLEAN NOT NULL DEFAULT TRUE, \
-             down_sql TEXT)"
+             down_sql TEXT, list_fingerprint VARCHAR(128))"
         );
         assert_eq!(
             Dialect::Mysql.add_column(&table, "down_sql").as_deref(),

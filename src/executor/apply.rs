@@ -2,13 +2,11 @@
 //! or one for the whole run.
 
 use super::{up_work, Executor, Locked};
-use crate::checksum;
 use crate::connection::MigrationConnection;
-use crate::dialect::{Bind, Sql};
 use crate::error::{Error, FailureStage, MigrationFailure, Result};
 use crate::guardrails::Guardrails;
 use crate::observer::Observer;
-use crate::plan::{analyze, plan_apply, ApplyPlan};
+use crate::plan::{plan_apply, ApplyPlan};
 use crate::report::{ApplyReport, PendingMigration, StepReport};
 use crate::session::Session;
 use crate::step::{Protocol, Work};
@@ -93,10 +91,15 @@ impl Executor<'_> {
             let mut report = self.new_report(&plan);
             self.prepare(conn, &locked, &plan.adopt)?;
             report.adopted_checksums = plan.adopt.clone();
-            match single.is_some() && !plan.pending.is_empty() {
+            let report = match single.is_some() && !plan.pending.is_empty() {
                 true => self.run_in_one_transaction(conn, observer, &locked, &plan, report),
                 false => self.run_each(conn, observer, &locked, &plan, report),
+            }?;
+            let everything = self.code.migrations.last().map(|m| m.version);
+            if everything.is_some() && report.version == everything.unwrap_or(0) {
+                self.stamp(conn, &locked.store)?;
             }
+            Ok(report)
         })
     }
 
@@ -144,14 +147,25 @@ impl Executor<'_> {
         Ok(report)
     }
 
-    /// The start-up fast path: no lock and no DDL, one read (on PostgreSQL
-    /// one row: the server fingerprints the table). `Some` only when
-    /// nothing is pending and nothing is wrong; anything else goes the
-    /// full, locked way. A lock wait that ran out is an error here too.
+    /// The start-up fast path: no lock, no DDL, one row whatever the
+    /// table's length. When the newest row is the code's last migration,
+    /// finished, and written or checked by this very list (its
+    /// fingerprint, recorded only after every row was checked against the
+    /// list under the lock), nothing is pending and nothing was edited in
+    /// the code. Anything else goes the full, locked way, which checks every
+    /// row and, when all is well, records the fingerprint for next time. A
+    /// lock wait that ran out is an error here too.
     fn up_to_date(&self, conn: &mut dyn MigrationConnection) -> Result<Option<ApplyReport>> {
         let store = self.store(conn);
         let Some(last) = self.code.migrations.last() else {
             return Ok(None);
+        };
+        let up_to_date = |version: i64| ApplyReport {
+            already_applied: self.code.migrations.len(),
+            total: self.code.migrations.len(),
+            version_before: version,
+            version,
+            ..ApplyReport::default()
         };
         Session::with(
             conn,
@@ -159,55 +173,46 @@ impl Executor<'_> {
             self.settings(false),
             Guardrails::default(),
             |conn, _| {
-                if let Some(sql) = conn.dialect().fingerprint_query(self.table) {
-                    let pairs = self.code.migrations.iter().zip(self.code.checksums);
-                    let fingerprint =
-                        checksum::fingerprint(pairs.map(|(m, c)| (m.version, c.as_str())));
-                    let binds = vec![
-                        Bind::I64(self.code.migrations.len() as i64),
-                        Bind::Text(fingerprint),
-                    ];
-                    match conn.scalar_i64(&Sql::new(sql, binds)) {
-                        Ok(Some(1)) => {
-                            return Ok(Some(ApplyReport {
-                                already_applied: self.code.migrations.len(),
-                                total: self.code.migrations.len(),
-                                version_before: last.version,
-                                version: last.version,
-                                ..ApplyReport::default()
-                            }))
-                        }
-                        Err(e) if conn.dialect().is_lock_timeout(&e.to_string()) => {
-                            return Err(Error::LockTimeout {
-                                lock: crate::error::LockKind::Table {
-                                    table: self.table.to_string(),
-                                },
-                                waited: self.lock_timeout,
-                                blockers: Vec::new(),
-                            })
-                        }
-                        _ => {}
-                    }
-                }
-                let rows = match store.load_for_plan(conn) {
-                    Ok(rows) => rows,
+                let found = match store.load_startup(conn) {
+                    Ok(found) => found,
                     Err(e @ Error::LockTimeout { .. }) => return Err(e),
                     // A missing or older table: the full path creates or upgrades it.
                     Err(_) => return Ok(None),
                 };
-                let analysis = analyze(self.code, &rows, self.plan_options(None, &Shape::Current));
-                let clean = analysis.pending.is_empty()
-                    && analysis.problems.is_empty()
-                    && analysis.unverified.is_empty();
-                Ok(clean.then(|| ApplyReport {
-                    already_applied: analysis.already_applied,
-                    total: self.code.migrations.len(),
-                    version_before: analysis.version,
-                    version: analysis.version,
-                    ..ApplyReport::default()
-                }))
+                let Some(found) = found else {
+                    return Ok(None);
+                };
+                let expected = format!("{}:{}", self.code.fingerprint(), found.digest);
+                let vouched = found.fingerprint.as_deref() == Some(expected.as_str());
+                Ok(
+                    (vouched && found.finished && found.version == Some(last.version))
+                        .then(|| up_to_date(last.version)),
+                )
             },
         )
+    }
+
+    /// After a run that leaves every migration of the code applied, with
+    /// every row checked against this list (the plan refuses otherwise):
+    /// the newest row records the list's fingerprint and the row digest, so
+    /// the next start-up check reads one row. In a transaction of its own
+    /// after the migrations': a crash before it only costs the next start-up
+    /// the full check.
+    fn stamp(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        store: &crate::store::Store<'_>,
+    ) -> Result<()> {
+        let Some(last) = self.code.migrations.last() else {
+            return Ok(());
+        };
+        let doing = "recording the list's fingerprint";
+        self.in_transaction(conn, doing, |conn| {
+            let value = format!("{}:{}", self.code.fingerprint(), store.row_digest(conn)?);
+            store
+                .stamp_list_fingerprint(conn, last.version, &value)
+                .map_err(|e| store.error(doing, e))
+        })
     }
 
     /// Creates or upgrades the table and records the adopted checksums, in

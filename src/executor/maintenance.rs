@@ -42,6 +42,10 @@ impl Executor<'_> {
             let store = &locked.store;
             store.ensure(conn, &locked.shape)?;
             self.in_transaction(conn, "repairing the tracking table", |conn| {
+                // The rows change: no list vouches for them any more.
+                store
+                    .clear_list_fingerprints(conn)
+                    .map_err(|e| store.error("forgetting the list fingerprints", e))?;
                 for &version in &plan.remove_dirty {
                     store
                         .delete(conn, version)
@@ -86,6 +90,7 @@ impl Executor<'_> {
                         execution_ms: 0.0,
                         success: true,
                         down: Some(migration.down.iter().map(|s| s.to_string()).collect()),
+                        list_fingerprint: None,
                     };
                     store
                         .insert(conn, &row)

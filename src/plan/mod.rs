@@ -4,15 +4,13 @@
 //! not carried out.
 
 mod maintenance;
-mod problem;
-mod refusal;
 mod rollback;
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
+pub use crate::refusal::{DescriptionChange, Problem, Refusal, State};
 pub(crate) use maintenance::{plan_baseline, plan_repair};
-pub use problem::{Problem, State};
-pub use refusal::{DescriptionChange, Refusal};
 pub use rollback::RollbackTarget;
 pub(crate) use rollback::{plan_redo, plan_rollback, RollbackPlan, RollbackStep};
 
@@ -25,11 +23,36 @@ use crate::tracking::AppliedMigration;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CodeList<'c> {
     pub migrations: &'static [Migration],
-    /// `checksums[i]` is `migrations[i].checksum()`.
-    pub checksums: &'c [String],
+    /// `checksums()[i]` is `migrations[i].checksum()`, computed on first use
+    /// (the start-up check does not need them).
+    checksums: &'c OnceLock<Vec<String>>,
+    fingerprint: &'c OnceLock<String>,
 }
 
 impl<'c> CodeList<'c> {
+    pub(crate) fn new(
+        migrations: &'static [Migration],
+        checksums: &'c OnceLock<Vec<String>>,
+        fingerprint: &'c OnceLock<String>,
+    ) -> Self {
+        CodeList {
+            migrations,
+            checksums,
+            fingerprint,
+        }
+    }
+
+    pub(crate) fn checksums(&self) -> &'c [String] {
+        self.checksums
+            .get_or_init(|| self.migrations.iter().map(Migration::checksum).collect())
+    }
+
+    /// See [`crate::checksum::list_fingerprint`].
+    pub(crate) fn fingerprint(&self) -> &'c str {
+        self.fingerprint
+            .get_or_init(|| crate::checksum::list_fingerprint(self.migrations))
+    }
+
     /// The migration with this version and its checksum. The list is sorted
     /// (every command checks it first), so this is a binary search.
     pub(crate) fn find(&self, version: i64) -> Option<(&'static Migration, &'c str)> {
@@ -37,13 +60,13 @@ impl<'c> CodeList<'c> {
             .migrations
             .binary_search_by_key(&version, |m| m.version)
             .ok()?;
-        Some((&self.migrations[index], self.checksums[index].as_str()))
+        Some((&self.migrations[index], self.checksums()[index].as_str()))
     }
 
     fn iter(&self) -> impl Iterator<Item = (&'static Migration, &'c str)> + '_ {
         self.migrations
             .iter()
-            .zip(self.checksums.iter().map(String::as_str))
+            .zip(self.checksums().iter().map(String::as_str))
     }
 }
 

@@ -39,6 +39,7 @@ fn row(version: i64, sql: &[&str], success: bool) -> AppliedMigration {
         execution_ms: 1.0,
         success,
         down: None,
+        list_fingerprint: None,
     }
 }
 
@@ -50,11 +51,9 @@ fn code_row(migration: &Migration) -> AppliedMigration {
 }
 
 fn with<T>(migrations: &'static [Migration], body: impl FnOnce(CodeList) -> T) -> T {
-    let sums = checksums(migrations);
-    body(CodeList {
-        migrations,
-        checksums: &sums,
-    })
+    let sums = std::sync::OnceLock::from(checksums(migrations));
+    let fingerprint = std::sync::OnceLock::new();
+    body(CodeList::new(migrations, &sums, &fingerprint))
 }
 
 fn pending_versions(plan: &ApplyPlan) -> Vec<i64> {

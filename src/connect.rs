@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use diesel::Connection;
 
-use super::{Access, AnyConnection};
+use crate::connection::{Access, AnyConnection};
 use crate::database_url::{DatabaseUrl, SqliteMode};
 use crate::dialect::Dialect;
 use crate::error::Error;

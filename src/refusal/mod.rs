@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use super::Problem;
+mod problem;
+
+pub use problem::{Problem, State};
 
 /// A description the database recorded that differs from the code's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,0 +1,199 @@
+//! The start-up check (`apply` with nothing pending) on every backend: one
+//! row whatever the table's length, and still no drift missed. The newest
+//! row records the list's fingerprint and the database's digest of every
+//! row; anything that changes either (an edited entry in the code, a row
+//! deleted, a checksum or a dirty flag changed by hand, `repair`) sends the
+//! check the full way, which refuses what is wrong and records the new
+//! state when all is well.
+
+mod common;
+
+use common::{m, Backend, TestDb};
+use versioned_migrations::{Error, Migration, Migrator, Problem, Refusal, Silent};
+
+static LIST: &[Migration] = &[
+    m(
+        1,
+        "Create users",
+        &["CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY)"],
+    ),
+    m(
+        2,
+        "Create posts",
+        &["CREATE TABLE posts (id INTEGER NOT NULL PRIMARY KEY)"],
+    ),
+    m(
+        3,
+        "Create tags",
+        &["CREATE TABLE tags (id INTEGER NOT NULL PRIMARY KEY)"],
+    ),
+];
+
+/// The same list with migration 2's SQL edited after it was applied.
+static EDITED: &[Migration] = &[
+    LIST[0],
+    m(
+        2,
+        "Create posts",
+        &["CREATE TABLE posts (id BIGINT NOT NULL PRIMARY KEY)"],
+    ),
+    LIST[2],
+];
+
+/// The newest row's recorded fingerprint, `<list>:<count>:<sum>`.
+fn stamp(db: &TestDb) -> Option<String> {
+    let cast = match db.backend {
+        Backend::Mysql => "CHAR",
+        _ => "TEXT",
+    };
+    let sql = format!(
+        "SELECT CAST(list_fingerprint AS {cast}) AS value FROM schema_migrations \
+         ORDER BY version DESC LIMIT 1"
+    );
+    common::texts(&mut db.connect(), &sql)
+        .expect("read the stamp")
+        .into_iter()
+        .next()
+        .flatten()
+}
+
+fn applied(db: &TestDb) -> Migrator {
+    let migrator = Migrator::new(LIST);
+    migrator.apply(&mut db.connect()).expect("apply");
+    migrator
+}
+
+/// Applying records the stamp; a no-op apply answers from it and a new
+/// migrator over the same list agrees.
+fn the_newest_row_carries_the_stamp(db: TestDb) {
+    applied(&db);
+    let first = stamp(&db).expect("stamped after apply");
+    let parts: Vec<&str> = first.split(':').collect();
+    assert_eq!(parts.len(), 3, "{first}");
+    assert_eq!(parts[0].len(), 32, "the list fingerprint: {first}");
+    assert_eq!(parts[1], "3", "the row count: {first}");
+    let again = Migrator::new(LIST).apply(&mut db.connect()).expect("no-op");
+    assert!(again.applied.is_empty());
+    assert_eq!(again.version, 3);
+    assert_eq!(stamp(&db).as_deref(), Some(first.as_str()));
+}
+
+fn refused_as_edited(result: Result<versioned_migrations::ApplyReport, Error>, version: i64) {
+    match result {
+        Err(Error::Refused(Refusal::Problems { problems })) => assert!(
+            problems.iter().any(
+                |p| matches!(p, Problem::ChecksumMismatch { version: v, .. } if *v == version)
+            ),
+            "{problems:?}"
+        ),
+        other => panic!("expected a refusal naming migration {version}: {other:?}"),
+    }
+}
+
+/// An entry edited in the code: the fingerprint differs, the full check
+/// names it.
+fn an_edited_entry_in_the_code_is_refused(db: TestDb) {
+    applied(&db);
+    refused_as_edited(Migrator::new(EDITED).apply(&mut db.connect()), 2);
+}
+
+/// A checksum changed by hand, even to one of the same length: the digest
+/// differs, the full check names it, and `verify` does too.
+fn a_checksum_changed_by_hand_is_refused(db: TestDb) {
+    let migrator = applied(&db);
+    let forged = "a".repeat(64);
+    db.exec(&format!(
+        "UPDATE schema_migrations SET checksum = '{forged}' WHERE version = 1"
+    ));
+    refused_as_edited(migrator.apply(&mut db.connect()), 1);
+    let verify = migrator.verify(&mut db.connect()).expect("verify");
+    assert!(!verify.problems.is_empty(), "{verify:?}");
+}
+
+/// A row deleted by hand: the count differs; the full check sees the hole.
+fn a_row_deleted_by_hand_is_seen(db: TestDb) {
+    let migrator = applied(&db);
+    db.exec("DELETE FROM schema_migrations WHERE version = 2");
+    let status = migrator.status(&mut db.connect()).expect("status");
+    assert_eq!(status.pending, [2]);
+    let result = migrator.apply(&mut db.connect());
+    assert!(
+        matches!(result, Err(Error::Refused(_))),
+        "a hole below the newest version is refused: {result:?}"
+    );
+}
+
+/// A dirty flag set by hand on an older row: the digest differs.
+fn a_dirty_flag_set_by_hand_is_refused(db: TestDb) {
+    let migrator = applied(&db);
+    let no = match db.backend {
+        Backend::Postgres => "FALSE",
+        _ => "0",
+    };
+    db.exec(&format!(
+        "UPDATE schema_migrations SET success = {no} WHERE version = 1"
+    ));
+    let result = migrator.apply(&mut db.connect());
+    assert!(matches!(result, Err(Error::Refused(_))), "{result:?}");
+}
+
+/// `repair` changes rows: it forgets every stamp; the next apply checks
+/// every row and records a new one.
+fn repair_forgets_the_stamp(db: TestDb) {
+    applied(&db);
+    let edited = Migrator::new(EDITED);
+    edited
+        .repair(&mut db.connect(), false, &mut Silent)
+        .expect("repair");
+    assert_eq!(stamp(&db), None, "repair cleared it");
+    // The original list now differs from what the rows record.
+    refused_as_edited(Migrator::new(LIST).apply(&mut db.connect()), 2);
+    edited.apply(&mut db.connect()).expect("the repaired list");
+    assert!(stamp(&db).is_some(), "stamped again");
+}
+
+/// A table from before the stamp existed: the first apply adds the column
+/// and records the stamp; nothing else changes.
+fn a_table_from_an_earlier_release_is_upgraded_once(db: TestDb) {
+    applied(&db);
+    db.exec("ALTER TABLE schema_migrations DROP COLUMN list_fingerprint");
+    let report = Migrator::new(LIST).apply(&mut db.connect()).expect("apply");
+    assert!(report.applied.is_empty());
+    assert!(stamp(&db).is_some());
+    assert_eq!(
+        db.tracked("schema_migrations"),
+        [(1, true), (2, true), (3, true)]
+    );
+}
+
+/// On PostgreSQL, where every row version has its writer: a no-op apply
+/// writes nothing at all.
+fn a_no_op_apply_writes_nothing(db: TestDb) {
+    applied(&db);
+    if db.backend != Backend::Postgres {
+        return;
+    }
+    let xmin = |db: &TestDb| {
+        common::texts(
+            &mut db.connect(),
+            "SELECT CAST(xmin AS TEXT) AS value FROM schema_migrations WHERE version = 3",
+        )
+        .expect("xmin")
+    };
+    let was = xmin(&db);
+    for _ in 0..3 {
+        Migrator::new(LIST).apply(&mut db.connect()).expect("no-op");
+    }
+    assert_eq!(xmin(&db), was, "the newest row was not written again");
+}
+
+on_all_backends!(
+    the_newest_row_carries_the_stamp,
+    an_edited_entry_in_the_code_is_refused,
+    a_checksum_changed_by_hand_is_refused,
+    a_row_deleted_by_hand_is_seen,
+    a_dirty_flag_set_by_hand_is_refused,
+    repair_forgets_the_stamp,
+    a_table_from_an_earlier_release_is_upgraded_once,
+    a_no_op_apply_writes_nothing,
+);
