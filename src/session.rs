@@ -37,21 +37,29 @@ impl Session {
             })?;
         }
         let failed = |e| Error::database("setting up the session", e);
-        let saved = match (dialect.save_settings_query(), dialect.save_timeout_query()) {
-            (Some(sql), _) => Saved::from_text(conn.scalar_text(sql).map_err(failed)?),
-            (None, Some(sql)) => Saved::from_text(
+        // One round trip where the dialect can save and set at once (the
+        // start-up check is a few of them in all).
+        let merged = dialect.save_and_set_query(&settings);
+        let saved = match (
+            &merged,
+            dialect.save_settings_query(),
+            dialect.save_timeout_query(),
+        ) {
+            (Some(sql), _, _) => Saved::from_text(conn.scalar_text(sql).map_err(failed)?),
+            (None, Some(sql), _) => Saved::from_text(conn.scalar_text(sql).map_err(failed)?),
+            (None, None, Some(sql)) => Saved::from_text(
                 conn.scalar_timeout(sql)
                     .map_err(failed)?
                     .map(|ms| ms.to_string()),
             ),
-            (None, None) => Saved::default(),
+            (None, None, None) => Saved::default(),
         };
-        if let Some(sql) = dialect.save_settings_exec() {
-            conn.batch_execute(sql).map_err(failed)?;
-        }
         // MySQL and MariaDB name the statement time limit differently.
         let saved = match (guardrails.statement_timeout, dialect.server_version_query()) {
             (Some(_), Some(sql)) => {
+                if let Some(sql) = dialect.save_settings_exec() {
+                    conn.batch_execute(sql).map_err(failed)?;
+                }
                 let version = conn.scalar_text(sql).map_err(failed)?.unwrap_or_default();
                 let saved = saved.with_server_version(&version);
                 if let Some(sql) = dialect.save_statement_timer(&saved) {
@@ -67,7 +75,17 @@ impl Session {
             saved,
             guardrails,
         };
-        let applied = conn.batch_execute(&dialect.tool_settings(&settings, &session.saved));
+        let tool = dialect.tool_settings(&settings, &session.saved);
+        // The save (MySQL: into session variables) and the settings share
+        // one batch when nothing had to be read in between.
+        let batch = match (guardrails.statement_timeout, dialect.save_settings_exec()) {
+            (None, Some(save)) => Some(format!("{save}; {tool}")),
+            _ => (merged.is_none()).then_some(tool),
+        };
+        let applied = match batch {
+            Some(sql) => conn.batch_execute(&sql),
+            None => Ok(()),
+        };
         let result = applied.map_err(failed).and_then(|()| body(conn, &session));
         let restored = match dialect.restore_settings(&session.saved) {
             Some(sql) => conn

@@ -54,7 +54,7 @@ impl Saved {
     }
 }
 
-fn millis(duration: Duration) -> u128 {
+pub(super) fn millis(duration: Duration) -> u128 {
     duration.as_millis()
 }
 
