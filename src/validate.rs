@@ -16,25 +16,23 @@ use crate::migration::Migration;
 /// const _: () = versioned_migrations::validate(MIGRATIONS);
 /// ```
 ///
-/// A description with a NUL byte could never be recorded, so it stops the
-/// build too:
-///
-/// ```compile_fail
-/// use versioned_migrations::Migration;
-/// const MIGRATIONS: &[Migration] = &[
-///     Migration { version: 1, description: "a\0b", sql: &["SELECT 1"], ..Migration::DEFAULT },
-/// ];
-/// const _: () = versioned_migrations::validate(MIGRATIONS);
-/// ```
+/// One rule is left to run time: a description with a NUL byte (it could
+/// never be recorded) is refused by every command before anything runs.
+/// Scanning every description byte by byte in the compiler's constant
+/// evaluator cost about 1.5 s per build at 10,000 entries.
 pub const fn validate(migrations: &[Migration]) {
-    if let Some(problem) = find_invalid(migrations) {
+    if let Some(problem) = first_broken(migrations, false) {
         let message = problem.message();
         panic!("{}", message.as_str());
     }
 }
 
-/// The first rule a list breaks, if any.
+/// The first rule a list breaks, if any (every rule, NUL bytes included).
 pub const fn find_invalid(migrations: &[Migration]) -> Option<InvalidMigration> {
+    first_broken(migrations, true)
+}
+
+const fn first_broken(migrations: &[Migration], scan_bytes: bool) -> Option<InvalidMigration> {
     let mut i = 0;
     while i < migrations.len() {
         let m = &migrations[i];
@@ -46,7 +44,7 @@ pub const fn find_invalid(migrations: &[Migration]) -> Option<InvalidMigration> 
             Some(Rule::OutOfOrder)
         } else if m.description.is_empty() {
             Some(Rule::EmptyDescription)
-        } else if contains_nul(m.description) {
+        } else if scan_bytes && contains_nul(m.description) {
             Some(Rule::NulInDescription)
         } else if m.sql.is_empty() && m.code.is_none() {
             Some(Rule::EmptySql)
@@ -177,6 +175,24 @@ mod tests {
         assert!(
             text.contains("migration 4: version appears twice"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_nul_byte_is_left_to_run_time() {
+        let list: &[Migration] = &[m(8, "a\0b", &["x"])];
+        validate(list);
+        static LIST: &[Migration] = &[m(8, "a\0b", &["x"])];
+        let refused = crate::Migrator::new(LIST).version(
+            &mut crate::AnyConnection::connect(
+                &crate::DatabaseUrl::parse(":memory:").expect("url"),
+                crate::Access::ReadWrite,
+            )
+            .expect("connect"),
+        );
+        assert!(
+            matches!(&refused, Err(crate::Error::InvalidMigrations(p)) if p.rule == Rule::NulInDescription),
+            "{refused:?}"
         );
     }
 
