@@ -129,6 +129,34 @@ pub enum Error {
         /// The backend asked for.
         backend: &'static str,
     },
+
+    /// Reading the schema from the database's catalogs failed.
+    #[error("reading the schema ({what}) failed: {message}")]
+    Catalog {
+        /// Which part of the schema was being read.
+        what: &'static str,
+        /// The database's message.
+        message: String,
+    },
+
+    /// A scratch database (for `drift`, `roundtrip`, `check --schema`)
+    /// could not be made or used.
+    #[error("cannot use a scratch database: {message}")]
+    Scratch {
+        /// What went wrong, with the database's message.
+        message: String,
+        /// Whether the server refused to create a database for lack of
+        /// privilege (give one to use instead).
+        permission: bool,
+    },
+
+    /// The scratch database given is not empty: replaying migrations on it
+    /// would mix them with what it holds.
+    #[error("the scratch database is not empty (it has {objects}): give an empty database")]
+    ScratchNotEmpty {
+        /// What it holds, e.g. `3 tables`.
+        objects: String,
+    },
 }
 
 /// Which lock a [`Error::LockTimeout`] waited for.
@@ -263,6 +291,9 @@ impl Error {
             Error::RowChanged { .. } => "row_changed",
             Error::Io { .. } => "io",
             Error::BackupUnsupported { .. } => "backup_unsupported",
+            Error::Catalog { .. } => "catalog",
+            Error::Scratch { .. } => "scratch",
+            Error::ScratchNotEmpty { .. } => "scratch_not_empty",
         }
     }
 }

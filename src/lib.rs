@@ -42,6 +42,7 @@ mod observer;
 mod plan;
 mod refusal;
 mod report;
+pub mod schema;
 mod session;
 mod step;
 mod store;
@@ -73,6 +74,7 @@ pub use migration::{Migration, PLACEHOLDER_SQL};
 pub use migrator::{Migrator, DEFAULT_LOCK_TIMEOUT};
 pub use observer::{Observer, Silent, StepInfo};
 pub use plan::{DescriptionChange, Problem, Refusal, RollbackTarget, State};
+pub use schema::{DriftReport, RoundtripReport, Schema, ScratchDatabase};
 pub use report::{
     ApplyReport, BaselineReport, Direction, HistoryReport, MigrationStatus, PendingMigration,
     RedoReport, RepairReport, RollbackReport, StatusReport, StatusState, StepReport, VerifyReport,

@@ -124,6 +124,16 @@ impl Migrator {
         &self.table
     }
 
+    /// The same migrator over another list (a replay's).
+    pub(crate) fn over(&self, migrations: &'static [Migration]) -> Migrator {
+        Migrator {
+            migrations,
+            checksums: OnceLock::new(),
+            fingerprint: OnceLock::new(),
+            ..self.clone()
+        }
+    }
+
     fn executor(&self) -> Result<Executor<'_>> {
         if let Some(problem) = validate::find_invalid(self.migrations) {
             return Err(Error::InvalidMigrations(problem));

@@ -189,6 +189,17 @@ impl DatabaseUrl {
         }
     }
 
+    /// The same server, user and options, another database: how scratch
+    /// databases are reached. `None` for SQLite.
+    pub fn with_database(&self, name: &str) -> Option<DatabaseUrl> {
+        if !matches!(self.target, Target::Server { .. }) {
+            return None;
+        }
+        let mut url = url::Url::parse(&self.raw).ok()?;
+        url.set_path(&format!("/{name}"));
+        DatabaseUrl::parse(url.as_str()).ok()
+    }
+
     /// Removes every password-like part of this URL from `text` (e.g. a
     /// driver's message that echoes part of the URL).
     pub fn redact(&self, text: &str) -> String {

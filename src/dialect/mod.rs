@@ -6,10 +6,12 @@
 //! - [`tracking`]: the tracking table (create, upgrade, read, write);
 //! - [`session`]: transactions, locks, timeouts, SQLite pragmas, backups.
 
+mod catalog;
 mod session;
 mod startup;
 mod tracking;
 
+pub(crate) use catalog::SCRATCH_PREFIX;
 pub(crate) use session::{Saved, SessionSettings};
 
 // `Bind` and `Sql` appear in the sealed connection trait's signatures, so

@@ -1,0 +1,84 @@
+//! MySQL's and MariaDB's catalog queries (information_schema of the
+//! connection's database).
+
+use super::CatalogQueries;
+
+pub(super) fn queries(table: &str, mariadb: bool) -> CatalogQueries {
+    let columns = format!(
+        "SELECT c.TABLE_NAME, c.COLUMN_NAME, CAST(c.ORDINAL_POSITION AS CHAR), c.COLUMN_TYPE, \
+         CASE WHEN c.IS_NULLABLE = 'YES' THEN '1' ELSE '0' END, NULLIF(c.COLUMN_DEFAULT, 'NULL'), \
+         NULLIF(TRIM(CONCAT(c.EXTRA, CASE WHEN COALESCE(c.GENERATION_EXPRESSION, '') <> '' \
+         THEN CONCAT(' AS (', c.GENERATION_EXPRESSION, ')') ELSE '' END, \
+         CASE WHEN c.COLLATION_NAME IS NOT NULL AND c.COLLATION_NAME <> t.TABLE_COLLATION \
+         THEN CONCAT(' COLLATE ', c.COLLATION_NAME) ELSE '' END)), '') \
+         FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
+         ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+         WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_NAME <> {table} \
+         ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION"
+    );
+    // MariaDB names check constraints per table, MySQL per database.
+    let same_table = match mariadb {
+        true => "AND cc.TABLE_NAME = tc.TABLE_NAME",
+        false => "",
+    };
+    let keys = format!(
+        "SELECT k.TABLE_NAME, CASE tc.CONSTRAINT_TYPE WHEN 'PRIMARY KEY' THEN 'p' \
+         WHEN 'UNIQUE' THEN 'u' ELSE 'f' END, k.CONSTRAINT_NAME, CAST(k.ORDINAL_POSITION AS CHAR), \
+         k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, \
+         r.DELETE_RULE, NULL \
+         FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.TABLE_CONSTRAINTS tc \
+         ON tc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND tc.TABLE_NAME = k.TABLE_NAME \
+         AND tc.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+         LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+         ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME \
+         AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+         WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME <> {table} \
+         AND tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY') \
+         UNION ALL \
+         SELECT tc.TABLE_NAME, 'c', tc.CONSTRAINT_NAME, '1', NULL, NULL, NULL, NULL, NULL, \
+         cc.CHECK_CLAUSE \
+         FROM information_schema.TABLE_CONSTRAINTS tc JOIN information_schema.CHECK_CONSTRAINTS cc \
+         ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
+         {same_table} \
+         WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK' AND tc.TABLE_NAME <> {table} \
+         ORDER BY 1, 3, 4"
+    );
+    let indexes = format!(
+        "SELECT s.TABLE_NAME, s.INDEX_NAME, CASE WHEN s.NON_UNIQUE = 0 THEN '1' ELSE '0' END, \
+         CAST(s.SEQ_IN_INDEX AS CHAR), CONCAT(COALESCE(s.COLUMN_NAME, '(expression)'), \
+         CASE WHEN s.SUB_PART IS NULL THEN '' ELSE CONCAT('(', s.SUB_PART, ')') END, \
+         CASE WHEN s.COLLATION = 'D' THEN ' DESC' ELSE '' END), s.INDEX_TYPE, NULL, NULL \
+         FROM information_schema.STATISTICS s \
+         WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME <> {table} \
+         AND NOT EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS tc \
+         WHERE tc.TABLE_SCHEMA = s.TABLE_SCHEMA AND tc.TABLE_NAME = s.TABLE_NAME \
+         AND tc.CONSTRAINT_NAME = s.INDEX_NAME AND tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE')) \
+         ORDER BY 1, 2, 4"
+    );
+    // View bodies name their tables with the database: left out, so a
+    // scratch database's schema reads the same as the live one's.
+    let objects = "SELECT 'view', TABLE_NAME, \
+         REPLACE(VIEW_DEFINITION, CONCAT('`', DATABASE(), '`.'), '') \
+         FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() \
+         UNION ALL \
+         SELECT 'trigger', CONCAT(TRIGGER_NAME, ' ON ', EVENT_OBJECT_TABLE), \
+         CONCAT(ACTION_TIMING, ' ', EVENT_MANIPULATION, ' FOR EACH ', ACTION_ORIENTATION, ' ', \
+         REPLACE(ACTION_STATEMENT, CONCAT('`', DATABASE(), '`.'), '')) \
+         FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
+         UNION ALL \
+         SELECT 'function', CONCAT(r.ROUTINE_NAME, '(', COALESCE((SELECT GROUP_CONCAT(CONCAT_WS(' ', \
+         p.PARAMETER_MODE, p.PARAMETER_NAME, p.DTD_IDENTIFIER) ORDER BY p.ORDINAL_POSITION SEPARATOR ', ') \
+         FROM information_schema.PARAMETERS p WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA \
+         AND p.SPECIFIC_NAME = r.SPECIFIC_NAME AND p.ORDINAL_POSITION > 0), ''), ')'), \
+         CONCAT(r.ROUTINE_TYPE, COALESCE(CONCAT(' RETURNS ', r.DTD_IDENTIFIER), ''), ' ', \
+         r.ROUTINE_DEFINITION) \
+         FROM information_schema.ROUTINES r WHERE r.ROUTINE_SCHEMA = DATABASE() \
+         ORDER BY 1, 2"
+        .to_string();
+    CatalogQueries {
+        columns,
+        keys,
+        indexes,
+        objects,
+    }
+}
