@@ -174,7 +174,6 @@ impl Schema {
         self.tables.iter().find(|t| t.name == name)
     }
 }
-}
 
 impl Table {
     /// The column called `name`, if there is one.
