@@ -74,11 +74,11 @@ pub use migration::{Migration, PLACEHOLDER_SQL};
 pub use migrator::{Migrator, DEFAULT_LOCK_TIMEOUT};
 pub use observer::{Observer, Silent, StepInfo};
 pub use plan::{DescriptionChange, Problem, Refusal, RollbackTarget, State};
-pub use schema::{DriftReport, RoundtripReport, Schema, ScratchDatabase};
 pub use report::{
     ApplyReport, BaselineReport, Direction, HistoryReport, MigrationStatus, PendingMigration,
     RedoReport, RepairReport, RollbackReport, StatusReport, StatusState, StepReport, VerifyReport,
 };
+pub use schema::{DriftReport, RoundtripReport, Schema, ScratchDatabase};
 pub use table::{InvalidTableName, TableName, DEFAULT_TABLE};
 pub use tracking::{AppliedMigration, RowWarning};
 pub use validate::{find_invalid, validate};

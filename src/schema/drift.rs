@@ -106,9 +106,19 @@ impl Migrator {
         // order) the replay needs a list of its own, which lives as long as
         // a migrator's list must.
         let prefix = &code[..known.len()];
-        let list: &'static [Migration] = match prefix.iter().map(|m| m.version).eq(replayed.iter().copied()) {
+        let list: &'static [Migration] = match prefix
+            .iter()
+            .map(|m| m.version)
+            .eq(replayed.iter().copied())
+        {
             true => prefix,
-            false => Box::leak(known.into_iter().copied().collect::<Vec<_>>().into_boxed_slice()),
+            false => Box::leak(
+                known
+                    .into_iter()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            ),
         };
         let expected = self.replay(scratch, list)?;
         Ok(DriftReport {
@@ -151,7 +161,10 @@ pub(super) fn same_backend(
 }
 
 /// Refuses a scratch database that holds anything (or a tracking table).
-pub(super) fn ensure_empty(migrator: &Migrator, scratch: &mut dyn MigrationConnection) -> Result<()> {
+pub(super) fn ensure_empty(
+    migrator: &Migrator,
+    scratch: &mut dyn MigrationConnection,
+) -> Result<()> {
     let (history, schema) = migrator.read_live(scratch)?;
     if schema.is_empty() && history.migrations.is_empty() {
         return Ok(());
@@ -163,7 +176,5 @@ pub(super) fn ensure_empty(migrator: &Migrator, scratch: &mut dyn MigrationConne
             history.migrations.len()
         ));
     }
-    Err(Error::ScratchNotEmpty {
-        objects,
-    })
+    Err(Error::ScratchNotEmpty { objects })
 }

@@ -235,7 +235,10 @@ mod tests {
             collapse("SELECT  a ,b\n FROM   t  WHERE x IN ( 1,2 ) ;"),
             "SELECT a, b FROM t WHERE x IN(1, 2)"
         );
-        assert_eq!(collapse("select 'a  b'  -- note\n from t"), "select 'a  b' from t");
+        assert_eq!(
+            collapse("select 'a  b'  -- note\n from t"),
+            "select 'a  b' from t"
+        );
         assert_eq!(collapse("f (x)"), collapse("f(x)"));
     }
 
@@ -255,7 +258,10 @@ mod tests {
     #[test]
     fn outer_parentheses_go_only_when_they_wrap_everything() {
         assert_eq!(strip_outer_parens("((a > 0))"), "(a > 0)");
-        assert_eq!(strip_outer_parens("(a > 0) AND (b > 0)"), "(a > 0) AND (b > 0)");
+        assert_eq!(
+            strip_outer_parens("(a > 0) AND (b > 0)"),
+            "(a > 0) AND (b > 0)"
+        );
     }
 
     #[test]

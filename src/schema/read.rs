@@ -13,7 +13,10 @@ use crate::table::TableName;
 type Row = Vec<Option<String>>;
 
 /// [`read_schema_in`] in a snapshot of its own where the backend has them.
-pub(crate) fn read_schema(conn: &mut dyn MigrationConnection, tracking: &TableName) -> Result<Schema> {
+pub(crate) fn read_schema(
+    conn: &mut dyn MigrationConnection,
+    tracking: &TableName,
+) -> Result<Schema> {
     let dialect = conn.dialect();
     let snapshot = dialect.snapshot_begin();
     if let Some(begin) = snapshot {
@@ -173,7 +176,7 @@ fn add_keys(tables: &mut BTreeMap<String, Table>, rows: &[Row]) {
             }
             "c" => {
                 let clause = collapse(&text(first, 9));
-                let inner = clause.strip_prefix("CHECK ").unwrap_or(&clause);
+                let inner = clause.strip_prefix("CHECK").unwrap_or(&clause);
                 let expression = strip_outer_parens(inner).to_string();
                 table.checks.push(Check { name, expression });
             }

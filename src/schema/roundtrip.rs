@@ -10,8 +10,8 @@ use super::drift::ensure_empty;
 use crate::connection::MigrationConnection;
 use crate::error::Result;
 use crate::migrator::Migrator;
-use crate::plan::RollbackTarget;
 use crate::observer::Silent;
+use crate::plan::RollbackTarget;
 
 /// What happened to one migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

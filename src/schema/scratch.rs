@@ -184,15 +184,25 @@ fn empty_database(conn: &mut AnyConnection, table: &TableName) {
     }
     let mut drops: Vec<(&str, &str)> = Vec::new();
     for view in &schema.views {
-        let kind = match view.definition.starts_with("MATERIALIZED ") {
+        let kind = match view.definition.starts_with("CREATE MATERIALIZED ") {
             true => "materialized view",
             false => "view",
         };
         drops.push((kind, &view.name));
     }
     drops.extend(schema.tables.iter().map(|t| ("table", t.name.as_str())));
-    drops.extend(schema.functions.iter().map(|f| ("function", f.name.as_str())));
-    drops.extend(schema.sequences.iter().map(|s| ("sequence", s.name.as_str())));
+    drops.extend(
+        schema
+            .functions
+            .iter()
+            .map(|f| ("function", f.name.as_str())),
+    );
+    drops.extend(
+        schema
+            .sequences
+            .iter()
+            .map(|s| ("sequence", s.name.as_str())),
+    );
     drops.extend(schema.types.iter().map(|t| ("type", t.name.as_str())));
     let tracking = table.to_string();
     drops.push(("table", &tracking));
@@ -251,7 +261,10 @@ fn sweep_server(admin: &mut AnyConnection) {
     let Ok(rows) = as_dyn(admin).load_text_rows(&sql) else {
         return;
     };
-    for name in rows.into_iter().filter_map(|r| r.into_iter().next().flatten()) {
+    for name in rows
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+    {
         if name.starts_with(SCRATCH_PREFIX) {
             let _ = admin.batch_execute(&dialect.drop_database(&name));
         }

@@ -36,7 +36,11 @@ impl Schema {
 }
 
 fn object(out: &mut String, kind: &str, definition: &Definition) {
-    let _ = write!(out, "\n-- {kind} {}\n{};\n", definition.name, definition.definition);
+    let _ = write!(
+        out,
+        "\n-- {kind} {}\n{};\n",
+        definition.name, definition.definition
+    );
 }
 
 pub(crate) fn column_text(column: &Column) -> String {
@@ -63,7 +67,11 @@ pub(crate) fn foreign_key_text(key: &ForeignKey) -> String {
     if !key.referenced_columns.is_empty() {
         let _ = write!(text, " ({})", key.referenced_columns.join(", "));
     }
-    let _ = write!(text, " ON UPDATE {} ON DELETE {}", key.on_update, key.on_delete);
+    let _ = write!(
+        text,
+        " ON UPDATE {} ON DELETE {}",
+        key.on_update, key.on_delete
+    );
     text
 }
 
@@ -107,7 +115,11 @@ pub(crate) fn table_text(table: &Table) -> String {
         };
         lines.push(format!("{name}CHECK ({})", check.expression));
     }
-    let mut out = format!("CREATE TABLE {} (\n  {}\n);\n", table.name, lines.join(",\n  "));
+    let mut out = format!(
+        "CREATE TABLE {} (\n  {}\n);\n",
+        table.name,
+        lines.join(",\n  ")
+    );
     for index in &table.indexes {
         out.push_str(&index_text(&table.name, index));
         out.push_str(";\n");

@@ -16,6 +16,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use versioned_migrations::{Access, AnyConnection, DatabaseUrl, Migration, Migrator};
 
 pub mod children;
+pub mod fixtures;
 #[cfg(feature = "cli")]
 pub mod library;
 #[cfg(feature = "cli")]

@@ -57,24 +57,26 @@ pub(super) fn queries(table: &str, mariadb: bool) -> CatalogQueries {
     );
     // View bodies name their tables with the database: left out, so a
     // scratch database's schema reads the same as the live one's.
-    let objects = "SELECT 'view', TABLE_NAME, \
-         REPLACE(VIEW_DEFINITION, CONCAT('`', DATABASE(), '`.'), '') \
+    let routine = "CONCAT(r.ROUTINE_NAME, '(', COALESCE((SELECT GROUP_CONCAT(CONCAT_WS(' ', \
+         p.PARAMETER_MODE, p.PARAMETER_NAME, p.DTD_IDENTIFIER) ORDER BY p.ORDINAL_POSITION SEPARATOR ', ') \
+         FROM information_schema.PARAMETERS p WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA \
+         AND p.SPECIFIC_NAME = r.SPECIFIC_NAME AND p.ORDINAL_POSITION > 0), ''), ')')";
+    let objects = format!(
+        "SELECT 'view', TABLE_NAME, CONCAT('CREATE VIEW ', TABLE_NAME, ' AS ', \
+         REPLACE(VIEW_DEFINITION, CONCAT('`', DATABASE(), '`.'), '')) \
          FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() \
          UNION ALL \
          SELECT 'trigger', CONCAT(TRIGGER_NAME, ' ON ', EVENT_OBJECT_TABLE), \
-         CONCAT(ACTION_TIMING, ' ', EVENT_MANIPULATION, ' FOR EACH ', ACTION_ORIENTATION, ' ', \
+         CONCAT('CREATE TRIGGER ', TRIGGER_NAME, ' ', ACTION_TIMING, ' ', EVENT_MANIPULATION, ' ON ', \
+         EVENT_OBJECT_TABLE, ' FOR EACH ', ACTION_ORIENTATION, ' ', \
          REPLACE(ACTION_STATEMENT, CONCAT('`', DATABASE(), '`.'), '')) \
          FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
          UNION ALL \
-         SELECT 'function', CONCAT(r.ROUTINE_NAME, '(', COALESCE((SELECT GROUP_CONCAT(CONCAT_WS(' ', \
-         p.PARAMETER_MODE, p.PARAMETER_NAME, p.DTD_IDENTIFIER) ORDER BY p.ORDINAL_POSITION SEPARATOR ', ') \
-         FROM information_schema.PARAMETERS p WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA \
-         AND p.SPECIFIC_NAME = r.SPECIFIC_NAME AND p.ORDINAL_POSITION > 0), ''), ')'), \
-         CONCAT(r.ROUTINE_TYPE, COALESCE(CONCAT(' RETURNS ', r.DTD_IDENTIFIER), ''), ' ', \
-         r.ROUTINE_DEFINITION) \
+         SELECT 'function', {routine}, CONCAT('CREATE ', r.ROUTINE_TYPE, ' ', {routine}, \
+         COALESCE(CONCAT(' RETURNS ', r.DTD_IDENTIFIER), ''), ' ', r.ROUTINE_DEFINITION) \
          FROM information_schema.ROUTINES r WHERE r.ROUTINE_SCHEMA = DATABASE() \
          ORDER BY 1, 2"
-        .to_string();
+    );
     CatalogQueries {
         columns,
         keys,

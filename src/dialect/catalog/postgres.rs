@@ -84,12 +84,14 @@ pub(super) fn queries(schema: &str, table: &str) -> CatalogQueries {
          ORDER BY 1, 2, 4"
     );
     let relations = format!(
-        "SELECT 'view', {REL_NAME}, \
-         CASE WHEN c.relkind = 'm' THEN 'MATERIALIZED ' ELSE '' END || pg_get_viewdef(c.oid, true) \
+        "SELECT 'view', {REL_NAME}, 'CREATE ' || \
+         CASE WHEN c.relkind = 'm' THEN 'MATERIALIZED ' ELSE '' END || 'VIEW ' || {REL_NAME} \
+         || ' AS ' || pg_get_viewdef(c.oid, true) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('v', 'm') AND {user} \
          UNION ALL \
-         SELECT 'sequence', {REL_NAME}, format_type(s.seqtypid, NULL) || ' START ' || s.seqstart \
+         SELECT 'sequence', {REL_NAME}, 'CREATE SEQUENCE ' || {REL_NAME} || ' AS ' \
+         || format_type(s.seqtypid, NULL) || ' START ' || s.seqstart \
          || ' INCREMENT ' || s.seqincrement || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax \
          || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END \
          FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
@@ -110,12 +112,12 @@ pub(super) fn queries(schema: &str, table: &str) -> CatalogQueries {
     let objects = format!(
         "{relations} \
          UNION ALL \
-         SELECT 'type', {type_name}, 'ENUM (' || (SELECT string_agg(quote_literal(e.enumlabel), ', ' \
+         SELECT 'type', {type_name}, 'CREATE TYPE ' || {type_name} || ' AS ENUM (' || (SELECT string_agg(quote_literal(e.enumlabel), ', ' \
          ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) || ')' \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          WHERE t.typtype = 'e' AND {schemas} AND {type_ext} \
          UNION ALL \
-         SELECT 'type', {type_name}, 'DOMAIN ' || format_type(t.typbasetype, t.typtypmod) \
+         SELECT 'type', {type_name}, 'CREATE DOMAIN ' || {type_name} || ' AS ' || format_type(t.typbasetype, t.typtypmod) \
          || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END \
          || COALESCE(' DEFAULT ' || t.typdefault, '') || COALESCE((SELECT ' ' || \
          string_agg(pg_get_constraintdef(dc.oid, true), ' ' ORDER BY dc.conname) \
