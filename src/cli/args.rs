@@ -94,6 +94,16 @@ pub(crate) struct FanoutArgs {
     pub fail_fast: bool,
 }
 
+/// Where migrations are replayed: a scratch database.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ScratchArgs {
+    /// An empty database to replay the migrations on (emptied again after);
+    /// default: a temporary SQLite file, or a temporary database created and
+    /// dropped on the database's own server
+    #[arg(long, value_name = "URL")]
+    pub scratch_url: Option<String>,
+}
+
 /// Limits for the migrations' own statements on a live database.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct GuardArgs {
@@ -229,6 +239,42 @@ pub(crate) enum Command {
         database: DatabaseArgs,
         #[command(flatten)]
         fanout: FanoutArgs,
+        /// Instead: check that the schema the migrations produce (built on a
+        /// scratch database) equals FILE, as `migrate schema --file` wrote it
+        #[arg(long, value_name = "FILE")]
+        schema: Option<PathBuf>,
+        #[command(flatten)]
+        scratch: ScratchArgs,
+    },
+    /// Print the database's schema as deterministic text (or --json); the tracking table left out
+    #[command(
+        after_help = "Example: migrate schema --file schema.sql   (commit it beside migrations.rs)"
+    )]
+    Schema {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Write it to PATH instead of stdout
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+    /// Compare the database's schema with what its applied migrations produce (exit 3 on drift)
+    #[command(after_help = "Example: migrate drift || echo \"the schema was changed by hand\"")]
+    Drift {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        scratch: ScratchArgs,
+    },
+    /// On a scratch database: apply, roll back and re-apply each migration; name the first
+    /// whose down does not restore the schema (exit 3)
+    #[command(
+        after_help = "Example: migrate roundtrip --database-url postgres://app@localhost/app"
+    )]
+    Roundtrip {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        scratch: ScratchArgs,
     },
     /// After fixing the database by hand: accept the code's checksums, clear dirty rows
     #[command(after_help = "Example: migrate repair")]
@@ -343,6 +389,9 @@ impl Command {
             Command::Status { .. } => "status",
             Command::Verify { .. } => "verify",
             Command::Check { .. } => "check",
+            Command::Schema { .. } => "schema",
+            Command::Drift { .. } => "drift",
+            Command::Roundtrip { .. } => "roundtrip",
             Command::Repair { .. } => "repair",
             Command::Baseline { .. } => "baseline",
             Command::Lint { .. } => "lint",
@@ -367,6 +416,9 @@ impl Command {
             | Command::Status { database, .. }
             | Command::Verify { database, .. }
             | Command::Check { database, .. }
+            | Command::Schema { database, .. }
+            | Command::Drift { database, .. }
+            | Command::Roundtrip { database, .. }
             | Command::Repair { database, .. }
             | Command::Baseline { database, .. } => Some(database),
             Command::Lint { .. }

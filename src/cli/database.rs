@@ -17,6 +17,11 @@ pub(crate) enum UrlSource {
     Environment,
     DotEnv(PathBuf),
     EmbeddedDefault,
+    /// The scratch database `drift`, `roundtrip` and `check --schema`
+    /// replay on (`--scratch-url`, or made for the run).
+    Scratch {
+        given: bool,
+    },
 }
 
 impl UrlSource {
@@ -29,6 +34,12 @@ impl UrlSource {
             UrlSource::EmbeddedDefault => {
                 String::from("embedded default: no --database-url, DATABASE_URL or .env")
             }
+            UrlSource::Scratch { given: true } => {
+                String::from("scratch database from --scratch-url")
+            }
+            UrlSource::Scratch { given: false } => {
+                String::from("scratch database made for this run and removed after it")
+            }
         }
     }
 
@@ -39,6 +50,8 @@ impl UrlSource {
             UrlSource::Environment => ("environment", None),
             UrlSource::DotEnv(path) => ("dotenv", Some(path.display().to_string())),
             UrlSource::EmbeddedDefault => ("embedded_default", None),
+            UrlSource::Scratch { given: true } => ("scratch_flag", None),
+            UrlSource::Scratch { given: false } => ("scratch_temporary", None),
         };
         SourceJson { kind, path }
     }

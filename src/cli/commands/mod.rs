@@ -4,6 +4,7 @@ mod apply;
 mod code;
 mod inspect;
 mod maintenance;
+mod schema;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,18 @@ pub(crate) fn run(
     };
     let db = args.database.merged(after);
     let migrator = migrator(migrations, &db)?.with_guardrails(command.guardrails());
+    if matches!(
+        command,
+        Command::Check {
+            schema: Some(_),
+            ..
+        }
+    ) && (db.database_url.len() > 1 || command.fanout().is_some_and(|f| f.targets.is_some()))
+    {
+        return Err(Failure::from(CliError::Usage(String::from(
+            "check --schema builds one scratch database: give one --database-url (it names the backend and server)",
+        ))));
+    }
     if let Some(targets) = fanout::targets(&db, command.fanout())? {
         return fanout::run(command, &migrator, &targets, out);
     }
@@ -64,7 +77,17 @@ pub(crate) fn run(
         Command::History { .. } => inspect::history(&migrator, &target, conn, out),
         Command::Status { .. } => inspect::status(run, &migrator, &target, conn, out),
         Command::Verify { .. } => inspect::verify(run, &migrator, &target, conn, out, false),
+        Command::Check {
+            schema: Some(file),
+            scratch,
+            ..
+        } => schema::check_schema(&migrator, file, scratch, &target, out),
         Command::Check { .. } => inspect::verify(run, &migrator, &target, conn, out, true),
+        Command::Schema { file, .. } => {
+            schema::schema(&migrator, file.as_deref(), &target, conn, out)
+        }
+        Command::Drift { scratch, .. } => schema::drift(&migrator, scratch, &target, conn, out),
+        Command::Roundtrip { scratch, .. } => schema::roundtrip(&migrator, scratch, &target, out),
         Command::Repair {
             accept_descriptions,
             ..
