@@ -260,6 +260,10 @@ fn sqlite_scratch_files_are_removed() {
     let db = applied(Backend::Sqlite);
     let tmp = tempfile::tempdir().expect("tmp");
     let with_tmp = |args: &[&str]| {
+        let mut args = args.to_vec();
+        if !args.contains(&"--database-url") {
+            args.extend(["--database-url", db.url.as_str()]);
+        }
         Command::new(env!("CARGO_BIN_EXE_migrate"))
             .args(args)
             .current_dir(db.dir.path())
