@@ -154,7 +154,7 @@ impl Drop for ScratchDatabase {
         match &mut self.kind {
             Kind::File(path) if path.as_os_str().is_empty() => {}
             Kind::File(path) => {
-                for suffix in ["", "-wal", "-shm", "-journal"] {
+                for suffix in ["", "-wal", "-shm", "-journal", ".migrate-lock"] {
                     let mut file = path.clone().into_os_string();
                     file.push(suffix);
                     let _ = std::fs::remove_file(PathBuf::from(file));
