@@ -316,3 +316,57 @@ mod servers {
         a_killed_runs_scratch_database_is_dropped_by_the_next(TestDb::new(Backend::Mysql));
     }
 }
+
+/// A PostgreSQL user who may not create databases is told to give one,
+/// and `--scratch-url` then works.
+#[test]
+#[ignore = "server test: needs --features postgres, TEST_POSTGRES_URL and -- --include-ignored"]
+fn postgres_without_createdb_is_told_about_scratch_url() {
+    let db = applied(Backend::Postgres);
+    let role = format!("vm_nocreate_{}", std::process::id());
+    db.exec(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN NOCREATEDB; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+    ));
+    let url = db.url.replacen("postgres@", &format!("{role}@"), 1);
+    let output = migrate_in(db.dir.path(), &["drift", "--database-url", &url]);
+    let said = text(&output);
+    exit(&output, 1);
+    assert!(said.contains("permission denied"), "{said}");
+    assert!(said.contains("--scratch-url"), "{said}");
+    let json_doc = json(&migrate_in(
+        db.dir.path(),
+        &["drift", "--json", "--database-url", &url],
+    ));
+    assert_eq!(json_doc["error"]["kind"], "scratch");
+    let scratch = TestDb::new(Backend::Postgres);
+    let scratch_name = scratch
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    scratch.exec(&format!(
+        "ALTER DATABASE {scratch_name} OWNER TO {role}; ALTER SCHEMA public OWNER TO {role}"
+    ));
+    let scratch_url = scratch.url.replacen("postgres@", &format!("{role}@"), 1);
+    let given = migrate_in(
+        db.dir.path(),
+        &[
+            "drift",
+            "--database-url",
+            &url,
+            "--scratch-url",
+            &scratch_url,
+        ],
+    );
+    exit(&given, 0);
+    drop(scratch);
+    db.exec(&format!(
+        "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}; DROP OWNED BY {role}"
+    ));
+    let mut admin = common::connect_url(&common::server_url(Backend::Postgres)).expect("admin");
+    admin
+        .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
+        .unwrap_or_else(|e| eprintln!("could not drop role {role}: {e}"));
+}

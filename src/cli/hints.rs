@@ -54,6 +54,14 @@ pub(crate) fn for_error(error: &Error, run: &Invocation) -> Vec<String> {
             "MySQL" => String::from("back it up with mysqldump (or mariadb-dump) before migrating"),
             _ => String::from("back it up with the database's own tools"),
         }],
+        Error::Scratch {
+            permission: true, ..
+        } => vec![String::from(
+            "this user may not create databases: give an empty one to replay on with --scratch-url URL (it is emptied again afterwards)",
+        )],
+        Error::ScratchNotEmpty { .. } => vec![String::from(
+            "--scratch-url must name an empty database: the migrations are replayed on it",
+        )],
         _ => Vec::new(),
     }
 }
