@@ -60,6 +60,8 @@ pub use backup::backup_sqlite;
 pub use checksum::checksum;
 pub use code::{Code, CodeError, CodeFn, Db, Value};
 pub use connect::CONNECT_TIMEOUT;
+#[doc(hidden)]
+pub use connection::statements_sent;
 pub use connection::{Access, AnyConnection, DieselConnection, MigrationConnection};
 pub use database_url::{DatabaseUrl, SqliteMode, UrlError};
 pub use dialect::Dialect;

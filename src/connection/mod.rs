@@ -10,6 +10,14 @@ pub(crate) use ops::RawRow;
 
 use crate::dialect::Dialect;
 
+/// How many statements this process has sent through the library's
+/// connections (each call a round trip), for benchmarks and tests that
+/// count them.
+#[doc(hidden)]
+pub fn statements_sent() -> u64 {
+    ops::STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A connection the [`Migrator`](crate::Migrator) can work on. Implemented
 /// for diesel's `SqliteConnection`, `PgConnection` and `MysqlConnection`
 /// (with the backend features) and for [`AnyConnection`]; sealed, because

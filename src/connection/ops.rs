@@ -6,6 +6,8 @@
 //! implement it, and none of this is part of the public API.
 #![allow(unreachable_pub)]
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
@@ -65,6 +67,10 @@ struct TextRow {
     value: Option<String>,
 }
 
+/// Statements sent on any connection of this process (for benchmarks that
+/// report how many round trips a command takes).
+pub static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
 /// What the runner does on a connection.
 pub trait Ops {
     fn dialect(&self) -> Dialect;
@@ -111,18 +117,22 @@ macro_rules! impl_ops {
             }
 
             fn batch_execute(&mut self, sql: &str) -> QueryResult<()> {
+                STATEMENTS.fetch_add(1, Ordering::Relaxed);
                 SimpleConnection::batch_execute(self, sql)
             }
 
             fn execute(&mut self, sql: &Sql) -> QueryResult<usize> {
+                STATEMENTS.fetch_add(1, Ordering::Relaxed);
                 bind_all!($conn, sql).execute(self)
             }
 
             fn load_rows(&mut self, sql: &str) -> QueryResult<Vec<RawRow>> {
+                STATEMENTS.fetch_add(1, Ordering::Relaxed);
                 diesel::sql_query(sql).load(self)
             }
 
             fn load_columns(&mut self, sql: &Sql) -> QueryResult<Vec<ExistingColumn>> {
+                STATEMENTS.fetch_add(1, Ordering::Relaxed);
                 let rows: Vec<ColumnRow> = bind_all!($conn, sql).load(self)?;
                 Ok(rows
                     .into_iter()
@@ -134,26 +144,31 @@ macro_rules! impl_ops {
             }
 
             fn scalar_i64(&mut self, sql: &Sql) -> QueryResult<Option<i64>> {
+                STATEMENTS.fetch_add(1, Ordering::Relaxed);
                 let rows: Vec<IntegerRow> = bind_all!($conn, sql).load(self)?;
                 Ok(rows.into_iter().next().and_then(|row| row.value))
             }
 
             fn scalar_text(&mut self, sql: &str) -> QueryResult<Option<String>> {
+                STATEMENTS.fetch_add(1, Ordering::Relaxed);
                 let rows: Vec<TextRow> = diesel::sql_query(sql).load(self)?;
                 Ok(rows.into_iter().next().and_then(|row| row.value))
             }
 
             fn scalar_timeout(&mut self, sql: &str) -> QueryResult<Option<i64>> {
+                STATEMENTS.fetch_add(1, Ordering::Relaxed);
                 let rows: Vec<BusyTimeoutRow> = diesel::sql_query(sql).load(self)?;
                 Ok(rows.into_iter().next().map(|row| row.timeout))
             }
 
             fn load_text_rows(&mut self, sql: &str) -> QueryResult<Vec<Vec<Option<String>>>> {
+                STATEMENTS.fetch_add(1, Ordering::Relaxed);
                 let rows: Vec<TextColumns> = diesel::sql_query(sql).load(self)?;
                 Ok(rows.into_iter().map(|row| row.0).collect())
             }
 
             fn load_text_rows_with(&mut self, sql: &Sql) -> QueryResult<Vec<Vec<Option<String>>>> {
+                STATEMENTS.fetch_add(1, Ordering::Relaxed);
                 let rows: Vec<TextColumns> = bind_all!($conn, sql).load(self)?;
                 Ok(rows.into_iter().map(|row| row.0).collect())
             }
