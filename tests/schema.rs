@@ -399,8 +399,53 @@ fn drift_is_safe_beside_a_running_apply(db: TestDb) {
     }
 }
 
+/// A replay that fails (the live database had a table made by hand that a
+/// migration relies on) is an error naming the migration, and the scratch
+/// database is gone afterwards all the same.
+fn a_failed_replay_leaves_no_scratch_database(db: TestDb) {
+    static LIST: &[Migration] = &[
+        common::m(1, "Users", &["CREATE TABLE users (id INTEGER PRIMARY KEY)"]),
+        common::m(
+            2,
+            "Fill the hand-made table",
+            &["INSERT INTO made_by_hand (id) VALUES (1)"],
+        ),
+    ];
+    db.exec("CREATE TABLE made_by_hand (id INTEGER PRIMARY KEY)");
+    Migrator::new(LIST).apply(&mut db.connect()).expect("apply");
+    let scratch = scratch_for(&db);
+    let scratch_url = scratch.url().to_string();
+    let error = Migrator::new(LIST)
+        .drift(&mut db.connect(), &mut scratch.connect().expect("scratch"))
+        .expect_err("the replay fails");
+    assert!(error.to_string().contains("migration 2"), "{error}");
+    drop(scratch);
+    match db.backend {
+        Backend::Sqlite => assert!(!std::path::Path::new(&scratch_url).exists()),
+        _ => assert!(
+            common::connect_url(&scratch_url).is_err(),
+            "{scratch_url} was dropped"
+        ),
+    }
+}
+
+/// The README's test: a roundtrip on an in-memory SQLite database.
+#[test]
+fn a_roundtrip_on_an_in_memory_database() {
+    use versioned_migrations::{Access, AnyConnection};
+    let mut scratch =
+        AnyConnection::connect(&DatabaseUrl::parse(":memory:").unwrap(), Access::ReadWrite)
+            .unwrap();
+    let report = Migrator::new(common::fixtures::SQLITE)
+        .roundtrip(&mut scratch)
+        .unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+    assert_eq!(report.migrations.len(), 4);
+}
+
 on_all_backends!(
     drift_is_safe_beside_a_running_apply,
+    a_failed_replay_leaves_no_scratch_database,
     two_builds_give_the_same_text,
     build_order_does_not_matter,
     no_drift_right_after_apply,

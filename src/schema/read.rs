@@ -125,6 +125,10 @@ fn assemble(
             _ => {}
         }
     }
+    // MySQL lists a view's columns with the tables'.
+    for view in &schema.views {
+        tables.remove(&view.name);
+    }
     schema.tables = tables.into_values().collect();
     schema.sort();
     schema
@@ -148,10 +152,22 @@ fn add_keys(tables: &mut BTreeMap<String, Table>, rows: &[Row]) {
             .or_default()
             .push((position(row, 3), row.clone()));
     }
+    // MySQL sends a foreign key's actions in a row of their own (kind `r`).
+    let mut actions: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    for ((table, kind, name), parts) in &positions {
+        if kind == "r" {
+            let row = &parts[0].1;
+            actions.insert((table.clone(), name.clone()), (text(row, 7), text(row, 8)));
+        }
+    }
     for ((table_name, kind, name), mut parts) in positions {
         let Some(table) = tables.get_mut(&table_name) else {
             continue;
         };
+        let (on_update, on_delete) = actions
+            .get(&(table_name.clone(), name.clone()))
+            .cloned()
+            .unwrap_or_else(|| (text(&parts[0].1, 7), text(&parts[0].1, 8)));
         parts.sort_by_key(|(at, _)| *at);
         let columns: Vec<String> = parts.iter().map(|(_, r)| text(r, 4)).collect();
         let first = &parts[0].1;
@@ -170,8 +186,8 @@ fn add_keys(tables: &mut BTreeMap<String, Table>, rows: &[Row]) {
                     columns,
                     references: text(first, 5),
                     referenced_columns: referenced,
-                    on_update: text(first, 7).to_uppercase(),
-                    on_delete: text(first, 8).to_uppercase(),
+                    on_update: on_update.to_uppercase(),
+                    on_delete: on_delete.to_uppercase(),
                 });
             }
             "c" => {

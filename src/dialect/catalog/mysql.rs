@@ -4,43 +4,47 @@
 use super::CatalogQueries;
 
 pub(super) fn queries(table: &str, mariadb: bool) -> CatalogQueries {
+    // information_schema tables are materialised per query on MariaDB, and
+    // joins between them are nested loops: each query reads them one at a
+    // time (UNION ALL), and the reader puts the rows together.
     let columns = format!(
         "SELECT c.TABLE_NAME, c.COLUMN_NAME, CAST(c.ORDINAL_POSITION AS CHAR), c.COLUMN_TYPE, \
          CASE WHEN c.IS_NULLABLE = 'YES' THEN '1' ELSE '0' END, NULLIF(c.COLUMN_DEFAULT, 'NULL'), \
          NULLIF(TRIM(CONCAT(c.EXTRA, CASE WHEN COALESCE(c.GENERATION_EXPRESSION, '') <> '' \
          THEN CONCAT(' AS (', c.GENERATION_EXPRESSION, ')') ELSE '' END, \
-         CASE WHEN c.COLLATION_NAME IS NOT NULL AND c.COLLATION_NAME <> t.TABLE_COLLATION \
+         CASE WHEN c.COLLATION_NAME IS NOT NULL AND c.COLLATION_NAME <> @@collation_database \
          THEN CONCAT(' COLLATE ', c.COLLATION_NAME) ELSE '' END)), '') \
-         FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
-         ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
-         WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_NAME <> {table} \
+         FROM information_schema.COLUMNS c \
+         WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME <> {table} \
          ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION"
     );
-    // MariaDB names check constraints per table, MySQL per database.
-    let same_table = match mariadb {
-        true => "AND cc.TABLE_NAME = tc.TABLE_NAME",
-        false => "",
+    // MariaDB's CHECK_CONSTRAINTS names the table; MySQL's does not.
+    let checks = match mariadb {
+        true => format!(
+            "SELECT TABLE_NAME, 'c', CONSTRAINT_NAME, '1', NULL, NULL, NULL, NULL, NULL, CHECK_CLAUSE \
+             FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME <> {table}"
+        ),
+        false => format!(
+            "SELECT tc.TABLE_NAME, 'c', tc.CONSTRAINT_NAME, '1', NULL, NULL, NULL, NULL, NULL, \
+             cc.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS tc \
+             JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA \
+             AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
+             WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK' AND tc.TABLE_NAME <> {table}"
+        ),
     };
+    // Kind `r`: a foreign key's actions, matched to its columns by name.
     let keys = format!(
-        "SELECT k.TABLE_NAME, CASE tc.CONSTRAINT_TYPE WHEN 'PRIMARY KEY' THEN 'p' \
-         WHEN 'UNIQUE' THEN 'u' ELSE 'f' END, k.CONSTRAINT_NAME, CAST(k.ORDINAL_POSITION AS CHAR), \
-         k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.UPDATE_RULE, \
-         r.DELETE_RULE, NULL \
-         FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.TABLE_CONSTRAINTS tc \
-         ON tc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND tc.TABLE_NAME = k.TABLE_NAME \
-         AND tc.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
-         LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
-         ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME \
-         AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
-         WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME <> {table} \
-         AND tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY') \
+        "SELECT TABLE_NAME, CASE WHEN CONSTRAINT_NAME = 'PRIMARY' THEN 'p' \
+         WHEN REFERENCED_TABLE_NAME IS NOT NULL THEN 'f' ELSE 'u' END, CONSTRAINT_NAME, \
+         CAST(ORDINAL_POSITION AS CHAR), COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME, \
+         NULL, NULL, NULL FROM information_schema.KEY_COLUMN_USAGE \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> {table} \
          UNION ALL \
-         SELECT tc.TABLE_NAME, 'c', tc.CONSTRAINT_NAME, '1', NULL, NULL, NULL, NULL, NULL, \
-         cc.CHECK_CLAUSE \
-         FROM information_schema.TABLE_CONSTRAINTS tc JOIN information_schema.CHECK_CONSTRAINTS cc \
-         ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
-         {same_table} \
-         WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK' AND tc.TABLE_NAME <> {table} \
+         SELECT TABLE_NAME, 'r', CONSTRAINT_NAME, '1', NULL, NULL, NULL, UPDATE_RULE, DELETE_RULE, NULL \
+         FROM information_schema.REFERENTIAL_CONSTRAINTS \
+         WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME <> {table} \
+         UNION ALL {checks} \
          ORDER BY 1, 3, 4"
     );
     let indexes = format!(

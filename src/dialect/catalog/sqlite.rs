@@ -29,11 +29,13 @@ pub(super) fn queries(table: &str) -> CatalogQueries {
          FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) fk WHERE {user} \
          ORDER BY 1, 2, 3, 4"
     );
+    // From each index to its table's index list (the other way round,
+    // joining every table's list to sqlite_schema, is quadratic).
     let indexes = format!(
         "SELECT m.name, il.name, CAST(il.\"unique\" AS TEXT), '1', NULL, NULL, NULL, s.sql \
-         FROM sqlite_schema m JOIN pragma_index_list(m.name) il \
-         JOIN sqlite_schema s ON s.type = 'index' AND s.name = il.name \
-         WHERE {user} AND il.origin = 'c' ORDER BY 1, 2"
+         FROM sqlite_schema s JOIN sqlite_schema m ON m.type = 'table' AND m.name = s.tbl_name \
+         JOIN pragma_index_list(s.tbl_name) il ON il.name = s.name \
+         WHERE s.type = 'index' AND {user} AND il.origin = 'c' ORDER BY 1, 2"
     );
     let objects = format!(
         "SELECT m.type, CASE WHEN m.type = 'trigger' THEN m.name || ' ON ' || m.tbl_name \
