@@ -16,7 +16,8 @@
 //! - SQL: the dialect (every statement the runner sends), the connection;
 //! - decisions: the planner (pure);
 //! - execution: store, session, lock, transaction, step, executor;
-//! - API: [`Migrator`]; and, with the `cli` feature, the command line.
+//! - API: [`Migrator`]; the [`schema`] model with drift and roundtrip on
+//!   scratch databases; and, with the `cli` feature, the command line.
 #![warn(missing_docs, unreachable_pub)]
 
 mod backup;

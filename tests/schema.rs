@@ -458,3 +458,20 @@ on_all_backends!(
     roundtrip_names_the_down_that_leaves_an_index,
     roundtrip_reports_an_irreversible_migration,
 );
+
+/// The catalog queries read the same with PostgreSQL's old string mode, and
+/// a user schema whose name starts with `pg` is not taken for a system one.
+#[test]
+#[ignore = "server test: needs --features postgres, TEST_POSTGRES_URL and -- --include-ignored"]
+fn postgres_catalog_reads_do_not_depend_on_backslash_mode() {
+    let db = built(Backend::Postgres);
+    db.exec("CREATE SCHEMA pgx_app; CREATE TABLE pgx_app.things (id integer PRIMARY KEY)");
+    let normal = text(&db, rich(Backend::Postgres));
+    let old_mode = Migrator::new(rich(Backend::Postgres))
+        .with_session_sql(["SET standard_conforming_strings = off"])
+        .schema(&mut db.connect())
+        .expect("schema")
+        .to_text();
+    assert_eq!(normal, old_mode);
+    assert!(normal.contains("CREATE TABLE pgx_app.things"), "{normal}");
+}

@@ -11,7 +11,7 @@ const REL_NAME: &str = "CASE WHEN n.nspname = current_schema() THEN c.relname::t
 /// an extension.
 fn user_relations(schema: &str, table: &str) -> String {
     format!(
-        "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+        "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg!_%' ESCAPE '!' \
          AND NOT (n.nspname = {schema} AND c.relname = {table}) \
          AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = 'pg_class'::regclass \
          AND dep.objid = c.oid AND dep.deptype = 'e')"
@@ -20,7 +20,7 @@ fn user_relations(schema: &str, table: &str) -> String {
 
 fn user_schema(alias: &str) -> String {
     format!(
-        "{alias}.nspname NOT IN ('pg_catalog', 'information_schema') AND {alias}.nspname NOT LIKE 'pg\\_%'"
+        "{alias}.nspname NOT IN ('pg_catalog', 'information_schema') AND {alias}.nspname NOT LIKE 'pg!_%' ESCAPE '!'"
     )
 }
 

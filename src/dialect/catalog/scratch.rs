@@ -37,17 +37,19 @@ impl Dialect {
 
     /// Scratch databases whose creating session has ended (one name a row).
     pub(crate) fn stale_scratch_query(self) -> Option<String> {
-        let prefix = SCRATCH_PREFIX.replace('_', "\\_");
+        // `!` escapes LIKE's `_` the same way whatever the server's
+        // backslash mode (standard_conforming_strings, NO_BACKSLASH_ESCAPES).
+        let prefix = SCRATCH_PREFIX.replace('_', "!_");
         match self {
             Dialect::Postgres => Some(format!(
-                "SELECT d.datname::text FROM pg_database d WHERE d.datname LIKE '{prefix}%' \
+                "SELECT d.datname::text FROM pg_database d WHERE d.datname LIKE '{prefix}%' ESCAPE '!' \
                  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a \
-                 WHERE d.datname LIKE '{prefix}' || a.pid || '\\_%')"
+                 WHERE d.datname LIKE '{prefix}' || a.pid || '!_%' ESCAPE '!')"
             )),
             Dialect::Mysql => Some(format!(
                 "SELECT s.SCHEMA_NAME FROM information_schema.SCHEMATA s \
-                 WHERE s.SCHEMA_NAME LIKE '{prefix}%' AND NOT EXISTS (SELECT 1 FROM \
-                 information_schema.PROCESSLIST p WHERE s.SCHEMA_NAME LIKE CONCAT('{prefix}', p.ID, '\\_%'))"
+                 WHERE s.SCHEMA_NAME LIKE '{prefix}%' ESCAPE '!' AND NOT EXISTS (SELECT 1 FROM \
+                 information_schema.PROCESSLIST p WHERE s.SCHEMA_NAME LIKE CONCAT('{prefix}', p.ID, '!_%') ESCAPE '!')"
             )),
             Dialect::Sqlite => None,
         }
