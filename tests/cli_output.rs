@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "schema",
     "drift",
     "roundtrip",
+    "lint",
     "repair",
     "baseline",
     "show",

@@ -59,20 +59,27 @@ pub(super) fn run(
             database_url.as_deref(),
             out,
         ),
+        // With --json the script or page is a string field of the document.
         Command::Completions { shell } => {
             let mut command = clap_command(run);
             let name = command.get_name().to_string();
-            clap_complete::generate(*shell, &mut command, name, &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, name, &mut script);
+            emit(
+                out,
+                "script",
+                &script,
+                json!({ "shell": shell.to_string() }),
+            )
         }
         Command::Man => {
             let page = clap_mangen::Man::new(clap_command(run));
-            page.render(&mut std::io::stdout())
-                .map_err(|source| CliError::Output {
-                    what: "the manual page",
-                    source,
-                })?;
-            Ok(ExitCode::SUCCESS)
+            let mut roff = Vec::new();
+            page.render(&mut roff).map_err(|source| CliError::Output {
+                what: "the manual page",
+                source,
+            })?;
+            emit(out, "page", &roff, json!({ "format": "roff" }))
         }
         _ => Ok(ExitCode::SUCCESS),
     }
@@ -371,4 +378,26 @@ fn run_lint(
     Err(Failure::from(CliError::Usage(String::from(
         "this build has no lint (cargo feature `lint`)",
     ))))
+}
+
+/// Writes generated text as it is, or with `--json` as `field` of a document.
+fn emit(
+    out: Out,
+    field: &str,
+    bytes: &[u8],
+    mut doc: serde_json::Value,
+) -> Result<ExitCode, Failure> {
+    if out.json {
+        doc[field] = json!(String::from_utf8_lossy(bytes));
+        print_json(&doc);
+        return Ok(ExitCode::SUCCESS);
+    }
+    use std::io::Write;
+    std::io::stdout()
+        .write_all(bytes)
+        .map_err(|source| CliError::Output {
+            what: "standard output",
+            source,
+        })?;
+    Ok(ExitCode::SUCCESS)
 }
