@@ -84,7 +84,7 @@ pub use report::{
 pub use schema::{DriftReport, RoundtripReport, Schema, ScratchDatabase};
 pub use table::{InvalidTableName, TableName, DEFAULT_TABLE};
 pub use tracking::{AppliedMigration, RowWarning};
-pub use validate::{find_invalid, validate};
+pub use validate::{find_invalid, validate, BUILD_TIME_SCAN_BYTES};
 
 /// The diesel crate this library is built on, re-exported so applications
 /// use the same version.
