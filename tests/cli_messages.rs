@@ -268,6 +268,13 @@ fn every_command_prints_json() {
         &["show", "3"],
         &["new", "Add tags", "--sql", "CREATE TABLE t (id INTEGER)"],
         &["import", &imports, "--dry-run"],
+        &["lint"],
+        &["schema"],
+        &["drift"],
+        &["roundtrip"],
+        &["check", "--schema", "no-such-schema.sql"],
+        &["completions", "bash"],
+        &["man"],
         &["frobnicate"],
     ];
     for args in runs {

@@ -76,7 +76,30 @@ on_all_backends!(
     rollback_runs_the_steps_down_first,
     batches_report_progress,
     the_diesel_query_builder_works_in_a_step,
+    a_code_step_round_trips,
 );
+
+/// `roundtrip` runs code steps both ways: the step's down runs before the
+/// down SQL, and the schema comes back exactly.
+fn a_code_step_round_trips(db: TestDb) {
+    let report = Migrator::new(LIST)
+        .roundtrip(&mut db.connect())
+        .expect("roundtrip");
+    assert!(report.is_clean(), "{report:#?}");
+    let outcomes: Vec<_> = report.migrations.iter().map(|m| m.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            versioned_migrations::schema::RoundtripOutcome::Irreversible,
+            versioned_migrations::schema::RoundtripOutcome::Reversible
+        ]
+    );
+    let emails = lowered(&db);
+    assert!(
+        emails.len() == 3 && emails.iter().all(Option::is_some),
+        "the step ran again after the round trip: {emails:?}"
+    );
+}
 
 fn a_backfill_reads_and_writes_rows(db: TestDb) {
     let mut conn = db.connect();
