@@ -140,9 +140,27 @@ fn connect_mysql(url: &DatabaseUrl, fail: Fail) -> Result<AnyConnection, Error> 
     // forever for a server that accepts and never speaks. The server speaks
     // first, so wait (bounded) for its greeting before handing over.
     probe::greets(url).map_err(fail)?;
-    diesel::MysqlConnection::establish(url.as_driver_str())
-        .map(AnyConnection::Mysql)
-        .map_err(|e| fail(e.to_string()))
+    // A server can greet and then stall in the handshake or the login, so
+    // the connect itself runs on a thread of its own and is waited for a
+    // bounded time. On a timeout that thread is left to the driver (it ends
+    // when the server does); the caller gets its error.
+    let driver = url.as_driver_str().to_string();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(String::from("mysql-connect"))
+        .spawn(move || {
+            let _ = sender.send(diesel::MysqlConnection::establish(&driver));
+        })
+        .map_err(|e| fail(format!("cannot start the connect: {e}")))?;
+    match receiver.recv_timeout(CONNECT_TIMEOUT) {
+        Ok(connected) => connected
+            .map(AnyConnection::Mysql)
+            .map_err(|e| fail(e.to_string())),
+        Err(_) => Err(fail(format!(
+            "the server greeted but did not complete the connection within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
 }
 
 #[cfg(not(feature = "mysql"))]

@@ -332,6 +332,33 @@ fn mysql_connect_to_a_silent_server_gives_up() {
     assert!(err.to_string().contains("did not answer"), "{err}");
 }
 
+/// A listener that sends the start of a MySQL greeting (a packet header
+/// announcing more bytes than follow) on every connection, then nothing.
+fn stalling_listener() -> u16 {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.write_all(&[0x4a, 0x00, 0x00, 0x00, 0x0a, b'5', b'.', b'5']);
+            held.push(stream);
+        }
+    });
+    port
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_connect_to_a_server_that_stalls_after_greeting_gives_up() {
+    let port = stalling_listener();
+    let err = returns_within(Duration::from_secs(40), move || {
+        common::connect_url(&format!("mysql://root@127.0.0.1:{port}/db")).err()
+    })
+    .expect("no connection to a stalling server");
+    assert!(err.to_string().contains("did not complete"), "{err}");
+}
+
 #[cfg(feature = "postgres")]
 #[test]
 fn postgres_connect_to_a_silent_server_gives_up() {
