@@ -129,6 +129,13 @@ pub enum Error {
         /// The backend asked for.
         backend: &'static str,
     },
+
+    /// Working in a schema (`search_path`) is for PostgreSQL only.
+    #[error("working in a schema (search_path) is for PostgreSQL databases only, not {backend}")]
+    SchemasUnsupported {
+        /// The backend of the connection.
+        backend: &'static str,
+    },
 }
 
 /// Which lock a [`Error::LockTimeout`] waited for.
@@ -263,6 +270,7 @@ impl Error {
             Error::RowChanged { .. } => "row_changed",
             Error::Io { .. } => "io",
             Error::BackupUnsupported { .. } => "backup_unsupported",
+            Error::SchemasUnsupported { .. } => "schemas_unsupported",
         }
     }
 }

@@ -4,10 +4,12 @@
 //!
 //! - this file: the backend's capabilities, quoting and literals;
 //! - [`tracking`]: the tracking table (create, upgrade, read, write);
-//! - [`session`]: transactions, locks, timeouts, SQLite pragmas, backups.
+//! - [`session`]: transactions, locks, timeouts, SQLite pragmas, backups;
+//! - [`tenants`]: PostgreSQL schemas as targets (`--schemas`), `search_path`.
 
 mod session;
 mod startup;
+mod tenants;
 mod tracking;
 
 pub(crate) use session::{Saved, SessionSettings};
@@ -117,8 +119,8 @@ impl Dialect {
 
     pub(crate) fn quote_ident(self, ident: &str) -> String {
         match self {
-            Dialect::Mysql => format!("`{ident}`"),
-            Dialect::Sqlite | Dialect::Postgres => format!("\"{ident}\""),
+            Dialect::Mysql => format!("`{}`", ident.replace('`', "``")),
+            Dialect::Sqlite | Dialect::Postgres => format!("\"{}\"", ident.replace('"', "\"\"")),
         }
     }
 
