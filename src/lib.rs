@@ -46,6 +46,7 @@ mod session;
 mod step;
 mod store;
 mod table;
+mod tenants;
 mod tracking;
 mod transaction;
 mod validate;
@@ -78,6 +79,7 @@ pub use report::{
     RedoReport, RepairReport, RollbackReport, StatusReport, StatusState, StepReport, VerifyReport,
 };
 pub use table::{InvalidTableName, TableName, DEFAULT_TABLE};
+pub use tenants::schemas_matching;
 pub use tracking::{AppliedMigration, RowWarning};
 pub use validate::{find_invalid, validate};
 

@@ -44,7 +44,8 @@ impl Session {
             return Self::with_settings(conn, setup.statements, settings, guardrails, body);
         };
         let dialect = conn.dialect();
-        let (Some(query), Some(set)) = (dialect.search_path_query(), dialect.set_search_path(schema))
+        let (Some(query), Some(set)) =
+            (dialect.search_path_query(), dialect.set_search_path(schema))
         else {
             return Err(Error::SchemasUnsupported {
                 backend: dialect.name(),

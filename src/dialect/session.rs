@@ -497,7 +497,6 @@ impl Dialect {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
