@@ -219,3 +219,63 @@ fn a_fleet_of_postgres_schemas_reuses_one_connection_per_worker() {
         "a tracking table in each tenant, none elsewhere"
     );
 }
+
+/// `migrate ARGS` in `dir` on a pseudo-terminal (util-linux `script`);
+/// `None` where there is no `script` (outside CI: said, and skipped).
+fn on_a_terminal(dir: &Path, args: &[&str]) -> Option<String> {
+    let line = std::iter::once(env!("CARGO_BIN_EXE_migrate"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let output = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output();
+    match output {
+        Ok(output) => Some(String::from_utf8_lossy(&output.stdout).into_owned()),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("`script` (util-linux) is needed for the terminal test: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipped: no `script` to run on a terminal ({e})");
+            None
+        }
+    }
+}
+
+#[test]
+fn on_a_terminal_a_live_count_replaces_the_rows_and_piped_output_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..30).map(|i| format!("t{i}.db")).collect();
+    std::fs::write(dir.path().join("targets.txt"), lines.join("\n")).unwrap();
+    common::connect_url(&dir.path().join("t7.db").display().to_string())
+        .unwrap()
+        .batch_execute("CREATE TABLE posts (id INTEGER)")
+        .unwrap();
+    let args = ["apply", "--targets", "targets.txt"];
+    let Some(screen) = on_a_terminal(dir.path(), &args) else {
+        return;
+    };
+    assert!(
+        screen.contains("t7.db") && screen.contains("table posts already exists"),
+        "the failed row stays:\n{screen}"
+    );
+    assert!(
+        !screen.contains("0 → 6  6 applied"),
+        "no row per database on a terminal:\n{screen}"
+    );
+    assert!(
+        screen.contains("30 database(s): 29 ok, 1 failed"),
+        "{screen}"
+    );
+    let piped = common::migrate_in(dir.path(), &["status", "--targets", "targets.txt"]);
+    let piped = String::from_utf8_lossy(&piped.stdout);
+    assert_eq!(
+        piped.lines().filter(|l| l.contains("version 6, 0 pending")).count(),
+        29,
+        "piped: a row each\n{piped}"
+    );
+}
