@@ -274,7 +274,10 @@ fn on_a_terminal_a_live_count_replaces_the_rows_and_piped_output_keeps_them() {
     let piped = common::migrate_in(dir.path(), &["status", "--targets", "targets.txt"]);
     let piped = String::from_utf8_lossy(&piped.stdout);
     assert_eq!(
-        piped.lines().filter(|l| l.contains("version 6, 0 pending")).count(),
+        piped
+            .lines()
+            .filter(|l| l.contains("version 6, 0 pending"))
+            .count(),
         29,
         "piped: a row each\n{piped}"
     );
