@@ -6,15 +6,15 @@
 //!
 //! PostgreSQL comes from BENCH_POSTGRES_URL, else TEST_POSTGRES_URL (left
 //! out when neither is set); a database `vm_bench_fanout_<pid>` is made and
-//! dropped. The run is `cli::run` in this process, as an application mounts
-//! it, with `-q`; each round runs every scenario once, interleaved, on a
-//! fresh fleet (set-up not timed). Reported: the median and the minimum
-//! wall time over the rounds, the peak RSS of the run (the high-water mark
-//! is reset before each run) and, for PostgreSQL, the peak number of
-//! sessions on the database (`pg_stat_activity`, sampled every 2 ms).
+//! dropped. Each run is `cli::run` (as an application mounts it, with `-q`)
+//! in a fresh process of this bench; each round runs every scenario once,
+//! interleaved, on a fresh fleet (set-up not timed). Reported: the median
+//! and the minimum wall time over the rounds (timed inside the run: process
+//! start-up left out), the peak RSS of the run's process and, for
+//! PostgreSQL, the peak number of sessions on the database
+//! (`pg_stat_activity`, sampled every 2 ms).
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -73,11 +73,6 @@ fn fail(what: &str, error: impl std::fmt::Display) -> ! {
     std::process::exit(1)
 }
 
-/// Resets the process's RSS high-water mark (Linux `clear_refs`).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -123,41 +118,63 @@ struct Measured {
     peak_sessions: Option<usize>,
 }
 
-fn run(
-    migrations: &'static [Migration],
-    args: &[String],
-    probe: Option<(&Mutex<AnyConnection>, &str)>,
-) -> Measured {
-    let app = App::parse_from(std::iter::once("migrate".to_string()).chain(args.iter().cloned()));
-    let done = AtomicBool::new(false);
-    let peak = AtomicUsize::new(0);
-    reset_peak_rss();
-    let (code, elapsed) = std::thread::scope(|scope| {
-        if let Some((probe, database)) = probe {
-            let (done, peak) = (&done, &peak);
-            scope.spawn(move || {
-                while !done.load(Ordering::SeqCst) {
-                    if let Ok(mut conn) = probe.lock() {
-                        peak.fetch_max(sessions(&mut conn, database), Ordering::SeqCst);
-                    }
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-            });
+/// Runs `migrate ARGS` in a fresh process of this bench (so its peak RSS is
+/// that run's alone), sampling the sessions on the database meanwhile.
+fn run(migrations: usize, args: &[String], probe: Option<(&mut AnyConnection, &str)>) -> Measured {
+    let exe = std::env::current_exe().unwrap_or_else(|e| fail("this bench's path", e));
+    let mut child = std::process::Command::new(exe)
+        .args(["--child", "--migrations", &migrations.to_string(), "--"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| fail("starting a run", e));
+    let mut peak = 0;
+    let mut probe = probe;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) => {}
+            Err(e) => fail("waiting for a run", e),
         }
-        let started = Instant::now();
-        let code = versioned_migrations::cli::run(migrations, app.migrate);
-        let elapsed = started.elapsed();
-        done.store(true, Ordering::SeqCst);
-        (code, elapsed)
-    });
-    if code != std::process::ExitCode::SUCCESS {
-        fail("migrate apply", format!("{args:?} failed"));
+        if let Some((conn, database)) = probe.as_mut() {
+            peak = peak.max(sessions(conn, database));
+        }
+        std::thread::sleep(Duration::from_millis(2));
     }
+    let output = child
+        .wait_with_output()
+        .unwrap_or_else(|e| fail("reading a run", e));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut fields = text
+        .split_whitespace()
+        .filter_map(|v| v.parse::<f64>().ok());
+    let (Some(elapsed), Some(rss_mib)) = (fields.next(), fields.next()) else {
+        fail("migrate apply", format!("{args:?} failed: {text}"));
+    };
     Measured {
-        elapsed,
-        rss_mib: peak_rss_mib(),
-        peak_sessions: probe.map(|_| peak.into_inner()),
+        elapsed: Duration::from_secs_f64(elapsed),
+        rss_mib,
+        peak_sessions: probe.map(|_| peak),
     }
+}
+
+/// The child: `--child --migrations M -- ARGS` runs `migrate ARGS` and
+/// prints its wall time in seconds and its peak RSS in MiB.
+fn child(args: &[String]) -> ! {
+    let migrations = workload(number(args, "--migrations", 20));
+    let rest = args
+        .iter()
+        .position(|a| a == "--")
+        .map_or(&[][..], |i| &args[i + 1..]);
+    let app = App::parse_from(std::iter::once("migrate".to_string()).chain(rest.iter().cloned()));
+    let started = Instant::now();
+    let code = versioned_migrations::cli::run(migrations, app.migrate);
+    let elapsed = started.elapsed();
+    if code != std::process::ExitCode::SUCCESS {
+        std::process::exit(1);
+    }
+    println!("{} {}", elapsed.as_secs_f64(), peak_rss_mib());
+    std::process::exit(0)
 }
 
 #[derive(Clone)]
@@ -233,8 +250,11 @@ fn median(values: &mut [f64]) -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--child") {
+        child(&args);
+    }
     let n = number(&args, "--n", 100);
-    let migrations = workload(number(&args, "--migrations", 20));
+    let migrations = number(&args, "--migrations", 20);
     let rounds = number(&args, "--rounds", 3).max(1);
     let parallels: Vec<usize> = arg(&args, "--parallel")
         .unwrap_or_else(|| String::from("1,4,8"))
@@ -271,14 +291,14 @@ fn main() {
             let fleet = &fleets[f];
             let mut run_args = prepare(fleet, n, &dir, admin.as_ref());
             run_args.extend(["--parallel".to_string(), parallel.to_string()]);
-            let probe = match fleet {
-                Fleet::Postgres { url, .. } => Some(Mutex::new(connect(url))),
+            let mut probe = match fleet {
+                Fleet::Postgres { url, .. } => Some(connect(url)),
                 Fleet::Sqlite => None,
             };
             let measured = run(
                 migrations,
                 &run_args,
-                probe.as_ref().map(|p| (p, database.as_str())),
+                probe.as_mut().map(|p| (p, database.as_str())),
             );
             eprintln!(
                 "round {}: {} --parallel {parallel}: {:.2} s",
@@ -317,8 +337,7 @@ fn main() {
             Fleet::Sqlite => format!("{n} SQLite files"),
         };
         println!(
-            "| {what} | {} | {parallel} | {median:.2} s | {min:.2} s | {:.1} ms | {rss:.1} MiB | {sessions} |",
-            migrations.len(),
+            "| {what} | {migrations} | {parallel} | {median:.2} s | {min:.2} s | {:.1} ms | {rss:.1} MiB | {sessions} |",
             median * 1000.0 / n as f64,
         );
     }

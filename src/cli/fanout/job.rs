@@ -39,8 +39,23 @@ pub(super) struct Row {
     pub version_before: i64,
     pub version: i64,
     pub applied: Vec<StepReport>,
+    /// How many were applied (kept when `applied` is dropped).
+    #[serde(skip)]
+    pub applied_count: usize,
     pub pending: Vec<i64>,
     pub problems: usize,
+}
+
+impl Row {
+    /// The row without the applied migrations' details, for output that
+    /// shows only their number: what a run keeps per target is then a few
+    /// numbers, so memory stays flat over a thousand targets.
+    pub(super) fn summary(self) -> Row {
+        Row {
+            applied: Vec::new(),
+            ..self
+        }
+    }
 }
 
 /// A worker's connection to one database, kept for its next schema of the
@@ -97,6 +112,7 @@ fn run_on(job: Job, migrator: &Migrator, conn: &mut AnyConnection) -> Result<Row
             Row {
                 version_before: report.version_before,
                 version: report.version,
+                applied_count: report.applied.len(),
                 applied: report.applied,
                 pending: report.pending.iter().map(|p| p.version).collect(),
                 problems: 0,

@@ -9,7 +9,7 @@ use anstream::println;
 use serde::Serialize;
 use serde_json::json;
 
-use super::job::{run_job, Job, Reused, Row};
+use super::job::{run_job, Job, JobError, Reused, Row};
 use super::live::Live;
 use super::run::{run_all, Outcome};
 use super::targets::FanoutTarget;
@@ -92,7 +92,10 @@ pub(super) fn run(
             None => {}
         }
     };
-    let work = |reused: &mut Reused, target: &FanoutTarget| run_job(job, migrator, target, reused);
+    let work = |reused: &mut Reused, target: &FanoutTarget| {
+        let row = run_job(job, migrator, target, reused)?;
+        Ok::<_, JobError>(if out.json { row } else { row.summary() })
+    };
     let mut outcomes = match canaries {
         0 => Vec::new(),
         k => run_all(
@@ -103,12 +106,15 @@ pub(super) fn run(
             &mut on_done,
         ),
     };
+    // A canary skipped by --fail-fast did not succeed either, but only the
+    // failed ones are named.
+    let canaries_ok = outcomes.iter().all(|o| matches!(o.result, Some(Ok(_))));
     let canary_failed: Vec<&str> = outcomes
         .iter()
-        .filter(|o| !matches!(o.result, Some(Ok(_))))
+        .filter(|o| matches!(o.result, Some(Err(_))))
         .map(|o| targets[o.index].label.as_str())
         .collect();
-    if canary_failed.is_empty() {
+    if canaries_ok {
         let rest = run_all(
             &targets[canaries..],
             plan.parallel,
@@ -136,7 +142,7 @@ pub(super) fn run(
         .filter(|o| matches!(o.result, Some(Err(_))))
         .collect();
     let skipped = outcomes.iter().filter(|o| o.result.is_none()).count();
-    let skipped_because = |index: usize| match canary_failed.is_empty() || index < canaries {
+    let skipped_because = |index: usize| match canaries_ok || index < canaries {
         true => "fail_fast",
         false => "canary_failed",
     };
@@ -144,13 +150,13 @@ pub(super) fn run(
         .iter()
         .filter_map(|o| o.result.as_ref()?.as_ref().ok())
         .collect();
-    let applied: usize = rows.iter().map(|r| r.applied.len()).sum();
+    let applied: usize = rows.iter().map(|r| r.applied_count).sum();
     let with_problems = rows.iter().filter(|r| r.problems > 0).count();
     let not_ready = rows
         .iter()
         .filter(|r| r.problems > 0 || !r.pending.is_empty())
         .count();
-    let canary_message = (!canary_failed.is_empty()).then(|| {
+    let canary_message = (!canaries_ok).then(|| {
         format!(
             "canary {} failed: the other {} target(s) were skipped, untouched",
             canary_failed.join(", "),
@@ -215,7 +221,7 @@ pub(super) fn run(
             failed.len()
         );
         if skipped > 0 {
-            let why = match canary_failed.is_empty() {
+            let why = match canaries_ok {
                 true => "--fail-fast",
                 false => "canary failed",
             };
@@ -290,9 +296,7 @@ fn line(job: Job, label: &str, width: usize, outcome: &Outcome<Row>) -> String {
                 }
                 Job::Apply { .. } => format!(
                     "{} → {}  {} applied",
-                    row.version_before,
-                    row.version,
-                    row.applied.len()
+                    row.version_before, row.version, row.applied_count
                 ),
                 Job::Version => format!("version {}", row.version),
                 Job::Status | Job::Verify | Job::Check => format!(
