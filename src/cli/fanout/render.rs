@@ -102,7 +102,7 @@ pub(super) fn run(
             &targets[..k],
             plan.parallel,
             plan.fail_fast,
-            &work,
+            work,
             &mut on_done,
         ),
     };
@@ -119,7 +119,7 @@ pub(super) fn run(
             &targets[canaries..],
             plan.parallel,
             plan.fail_fast,
-            &work,
+            work,
             &mut on_done,
         );
         outcomes.extend(rest.into_iter().map(|o| Outcome {
