@@ -528,3 +528,68 @@ fn a_good_canary_lets_the_fleet_through() {
     assert_eq!(json["totals"]["skipped"], 0);
     assert_eq!(rows(&json)[0]["canary"], true);
 }
+
+static TWO: &[versioned_migrations::Migration] = &[
+    common::m(
+        1,
+        "Create users table",
+        &["CREATE TABLE users (id INTEGER PRIMARY KEY)"],
+    ),
+    common::m(
+        2,
+        "Create posts table",
+        &["CREATE TABLE posts (id INTEGER PRIMARY KEY)"],
+    ),
+];
+
+#[test]
+#[ignore = "server test: needs --features postgres, TEST_POSTGRES_URL and -- --include-ignored"]
+fn the_library_migrates_each_schema_on_one_connection_and_gives_search_path_back() {
+    let db = tenants_db(&["tenant_a", "tenant_b"]);
+    let mut conn = db.connect();
+    conn.batch_execute("SET search_path TO other, public")
+        .unwrap();
+    let schemas = versioned_migrations::schemas_matching(&mut conn, "tenant\\_%").unwrap();
+    assert_eq!(schemas, ["tenant_a", "tenant_b"]);
+    for schema in &schemas {
+        let report = Migrator::new(TWO)
+            .in_schema(schema)
+            .apply(&mut conn)
+            .unwrap();
+        assert_eq!(report.applied.len(), 2, "{schema}");
+    }
+    let search_path = common::texts(
+        &mut conn,
+        "SELECT CAST(current_setting('search_path') AS TEXT) AS value",
+    )
+    .unwrap();
+    assert_eq!(
+        search_path,
+        [Some(String::from("other, public"))],
+        "as it was found"
+    );
+    for schema in &schemas {
+        assert_eq!(versions(&db, schema), [1, 2]);
+        assert_eq!(tables(&db, schema), ["posts", "schema_migrations", "users"]);
+    }
+    assert!(tables(&db, "other").is_empty() && tables(&db, "public").is_empty());
+}
+
+#[test]
+fn the_library_refuses_a_schema_on_sqlite() {
+    let db = TestDb::new(Backend::Sqlite);
+    let mut conn = db.connect();
+    let error = Migrator::new(TWO)
+        .in_schema("tenant_a")
+        .apply(&mut conn)
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            versioned_migrations::Error::SchemasUnsupported { .. }
+        ),
+        "{error}"
+    );
+    assert!(versioned_migrations::schemas_matching(&mut conn, "%").is_err());
+    assert!(!db.table_exists("schema_migrations"), "nothing created");
+}
