@@ -51,6 +51,13 @@ pub enum Error {
     #[error(transparent)]
     InvalidTableName(#[from] InvalidTableName),
 
+    /// Working in a schema (`search_path`) is for PostgreSQL only.
+    #[error("working in a schema (search_path) is for PostgreSQL databases only, not {backend}")]
+    SchemasUnsupported {
+        /// The backend of the connection.
+        backend: &'static str,
+    },
+
     /// A table of that name exists but is not a tracking table this tool
     /// can use; it is left untouched.
     #[error("table {table} exists but is not a migrations table this tool can use: {reason}")]
@@ -127,13 +134,6 @@ pub enum Error {
     #[error("backups are made for SQLite files only, not {backend}")]
     BackupUnsupported {
         /// The backend asked for.
-        backend: &'static str,
-    },
-
-    /// Working in a schema (`search_path`) is for PostgreSQL only.
-    #[error("working in a schema (search_path) is for PostgreSQL databases only, not {backend}")]
-    SchemasUnsupported {
-        /// The backend of the connection.
         backend: &'static str,
     },
 }
@@ -261,6 +261,7 @@ impl Error {
             Error::Connect { .. } => "connect",
             Error::NoSuchDatabaseFile { .. } => "no_such_database_file",
             Error::InvalidTableName(_) => "invalid_table_name",
+            Error::SchemasUnsupported { .. } => "schemas_unsupported",
             Error::IncompatibleTable { .. } => "incompatible_table",
             Error::InvalidMigrations(_) => "invalid_migrations",
             Error::Database { .. } => "database",
@@ -270,7 +271,6 @@ impl Error {
             Error::RowChanged { .. } => "row_changed",
             Error::Io { .. } => "io",
             Error::BackupUnsupported { .. } => "backup_unsupported",
-            Error::SchemasUnsupported { .. } => "schemas_unsupported",
         }
     }
 }
