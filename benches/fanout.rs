@@ -98,10 +98,14 @@ fn sessions(probe: &mut AnyConnection, database: &str) -> usize {
         "SELECT CAST(COUNT(*) AS BIGINT) AS value FROM pg_stat_activity \
          WHERE datname = '{database}' AND pid <> pg_backend_pid()"
     );
+    let query = diesel::sql_query(sql);
     let rows: Vec<Count> = match probe {
         #[cfg(feature = "postgres")]
-        AnyConnection::Postgres(c) => diesel::sql_query(sql).load(c).unwrap_or_default(),
-        _ => Vec::new(),
+        AnyConnection::Postgres(c) => query.load(c).unwrap_or_default(),
+        _ => {
+            drop(query);
+            Vec::new()
+        }
     };
     rows.first().map_or(0, |r| r.value as usize)
 }
