@@ -51,6 +51,13 @@ pub enum Error {
     #[error(transparent)]
     InvalidTableName(#[from] InvalidTableName),
 
+    /// Working in a schema (`search_path`) is for PostgreSQL only.
+    #[error("working in a schema (search_path) is for PostgreSQL databases only, not {backend}")]
+    SchemasUnsupported {
+        /// The backend of the connection.
+        backend: &'static str,
+    },
+
     /// A table of that name exists but is not a tracking table this tool
     /// can use; it is left untouched.
     #[error("table {table} exists but is not a migrations table this tool can use: {reason}")]
@@ -282,6 +289,7 @@ impl Error {
             Error::Connect { .. } => "connect",
             Error::NoSuchDatabaseFile { .. } => "no_such_database_file",
             Error::InvalidTableName(_) => "invalid_table_name",
+            Error::SchemasUnsupported { .. } => "schemas_unsupported",
             Error::IncompatibleTable { .. } => "incompatible_table",
             Error::InvalidMigrations(_) => "invalid_migrations",
             Error::Database { .. } => "database",

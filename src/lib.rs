@@ -48,6 +48,7 @@ mod session;
 mod step;
 mod store;
 mod table;
+mod tenants;
 mod tracking;
 mod transaction;
 mod validate;
@@ -83,6 +84,7 @@ pub use report::{
 };
 pub use schema::{DriftReport, RoundtripReport, Schema, ScratchDatabase};
 pub use table::{InvalidTableName, TableName, DEFAULT_TABLE};
+pub use tenants::schemas_matching;
 pub use tracking::{AppliedMigration, RowWarning};
 pub use validate::{find_invalid, validate, BUILD_TIME_SCAN_BYTES};
 

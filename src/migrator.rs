@@ -49,6 +49,8 @@ pub struct Migrator {
     allow_out_of_order: bool,
     guardrails: Guardrails,
     session_sql: Vec<String>,
+    /// The PostgreSQL schema to work in, if any (see [`Migrator::in_schema`]).
+    schema: Option<String>,
     /// The code's checksums, computed once (hashing thousands of migrations
     /// shows in the start-up check) and shared by every command.
     checksums: OnceLock<Vec<String>>,
@@ -67,6 +69,7 @@ impl Migrator {
             allow_out_of_order: false,
             guardrails: Guardrails::default(),
             session_sql: Vec::new(),
+            schema: None,
             checksums: OnceLock::new(),
             fingerprint: OnceLock::new(),
         }
@@ -95,6 +98,20 @@ impl Migrator {
         statements: impl IntoIterator<Item = S>,
     ) -> Self {
         self.session_sql = statements.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Works in one PostgreSQL schema (schema-per-tenant): every command
+    /// points the session's `search_path` at `schema` alone (quoted as an
+    /// identifier, so any name found in the catalog is safe), keeps the
+    /// tracking table in it and takes a lock of its own for it, then gives
+    /// the connection its `search_path` back. The migrations' unqualified
+    /// names land in the schema. On other backends every command fails
+    /// with [`Error::SchemasUnsupported`]. Replaces the schema of a
+    /// qualified tracking table.
+    pub fn in_schema(mut self, schema: &str) -> Self {
+        self.table = self.table.in_schema(schema);
+        self.schema = Some(schema.to_string());
         self
     }
 
@@ -145,6 +162,7 @@ impl Migrator {
             allow_out_of_order: self.allow_out_of_order,
             guardrails: self.guardrails,
             session_sql: &self.session_sql,
+            schema: self.schema.as_deref(),
         })
     }
 

@@ -8,6 +8,14 @@ use crate::dialect::{Dialect, Saved, SessionSettings};
 use crate::error::{Error, Result};
 use crate::guardrails::Guardrails;
 
+/// What runs first on a command's connection: the schema to work in
+/// (`search_path`, given back afterwards), then the user's statements.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Setup<'s> {
+    pub schema: Option<&'s str>,
+    pub statements: &'s [String],
+}
+
 /// What a command set on its connection, and what to give back.
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
@@ -20,10 +28,45 @@ pub(crate) struct Session {
 
 impl Session {
     /// Runs `body` with the tool's settings on `conn`, restoring the
-    /// session's own on every path. `setup` (the user's per-connection
-    /// statements, e.g. `SET search_path`) runs first and is not undone:
-    /// it is how the user wants this connection to be.
+    /// session's own on every path. With a schema, `search_path` points at
+    /// it alone for the command and is given back afterwards. `setup`'s
+    /// statements (the user's per-connection ones, e.g. `SET search_path`)
+    /// run next and are not undone: it is how the user wants this
+    /// connection to be.
     pub(crate) fn with<T>(
+        conn: &mut dyn MigrationConnection,
+        setup: Setup<'_>,
+        settings: SessionSettings,
+        guardrails: Guardrails,
+        body: impl FnOnce(&mut dyn MigrationConnection, &Session) -> Result<T>,
+    ) -> Result<T> {
+        let Some(schema) = setup.schema else {
+            return Self::with_settings(conn, setup.statements, settings, guardrails, body);
+        };
+        let dialect = conn.dialect();
+        let (Some(query), Some(set)) =
+            (dialect.search_path_query(), dialect.set_search_path(schema))
+        else {
+            return Err(Error::SchemasUnsupported {
+                backend: dialect.name(),
+            });
+        };
+        let failed = |e| Error::database(format!("setting search_path to schema {schema}"), e);
+        let saved = conn.scalar_text(query).map_err(failed)?.unwrap_or_default();
+        conn.batch_execute(&set).map_err(failed)?;
+        let result = Self::with_settings(conn, setup.statements, settings, guardrails, body);
+        let restored = match dialect.restore_search_path(&saved) {
+            Some(sql) => conn
+                .batch_execute(&sql)
+                .map_err(|e| Error::database("restoring the session's search_path", e)),
+            None => Ok(()),
+        };
+        let value = result?;
+        restored?;
+        Ok(value)
+    }
+
+    fn with_settings<T>(
         conn: &mut dyn MigrationConnection,
         setup: &[String],
         settings: SessionSettings,

@@ -62,6 +62,16 @@ impl TableName {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The same table in `schema` (a schema found in the catalog, so any
+    /// text: every use quotes it as an identifier or binds it as a value,
+    /// never splices it raw).
+    pub(crate) fn in_schema(&self, schema: &str) -> TableName {
+        TableName {
+            schema: Some(schema.to_string()),
+            name: self.name.clone(),
+        }
+    }
 }
 
 /// A tracking-table name that is not a plain identifier.

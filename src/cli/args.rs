@@ -92,6 +92,14 @@ pub(crate) struct FanoutArgs {
     /// With several databases: start no new one after the first failure
     #[arg(long)]
     pub fail_fast: bool,
+    /// PostgreSQL: each schema of each database whose name matches the SQL
+    /// LIKE PATTERN (e.g. 'tenant_%') is a target of its own, with its own
+    /// tracking table and lock (system schemas never)
+    #[arg(long, value_name = "PATTERN")]
+    pub schemas: Option<String>,
+    /// Run the first K targets first; the rest only if all K succeeded
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    pub canary: Option<u32>,
 }
 
 /// Where migrations are replayed: a scratch database.

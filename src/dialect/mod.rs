@@ -4,11 +4,13 @@
 //!
 //! - this file: the backend's capabilities, quoting and literals;
 //! - [`tracking`]: the tracking table (create, upgrade, read, write);
-//! - [`session`]: transactions, locks, timeouts, SQLite pragmas, backups.
+//! - [`session`]: transactions, locks, timeouts, SQLite pragmas, backups;
+//! - [`tenants`]: PostgreSQL schemas as targets (`--schemas`), `search_path`.
 
 mod catalog;
 mod session;
 mod startup;
+mod tenants;
 mod tracking;
 
 pub(crate) use catalog::SCRATCH_PREFIX;
@@ -119,8 +121,8 @@ impl Dialect {
 
     pub(crate) fn quote_ident(self, ident: &str) -> String {
         match self {
-            Dialect::Mysql => format!("`{ident}`"),
-            Dialect::Sqlite | Dialect::Postgres => format!("\"{ident}\""),
+            Dialect::Mysql => format!("`{}`", ident.replace('`', "``")),
+            Dialect::Sqlite | Dialect::Postgres => format!("\"{}\"", ident.replace('"', "\"\"")),
         }
     }
 

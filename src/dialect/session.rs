@@ -366,29 +366,37 @@ impl Dialect {
     /// runs over other tables or databases never wait on each other. SQLite
     /// has no session lock: the lock is a file (see `crate::lock`).
     pub(crate) fn try_lock(self, table: &TableName) -> Option<String> {
-        let key = lock_key(table);
+        let key = self.lock_key(table);
         match self {
             Dialect::Sqlite => None,
             Dialect::Postgres => Some(format!(
-                "SELECT CAST(CAST(pg_try_advisory_lock(hashtext(current_database() || '{key}')) AS INTEGER) AS BIGINT) AS value"
+                "SELECT CAST(CAST(pg_try_advisory_lock(hashtext(current_database() || {key})) AS INTEGER) AS BIGINT) AS value"
             )),
             Dialect::Mysql => Some(format!(
-                "SELECT CAST(GET_LOCK(SHA1(CONCAT(DATABASE(), '{key}')), 0) AS SIGNED) AS value"
+                "SELECT CAST(GET_LOCK(SHA1(CONCAT(DATABASE(), {key})), 0) AS SIGNED) AS value"
             )),
         }
     }
 
     pub(crate) fn unlock(self, table: &TableName) -> Option<String> {
-        let key = lock_key(table);
+        let key = self.lock_key(table);
         match self {
             Dialect::Sqlite => None,
             Dialect::Postgres => Some(format!(
-                "SELECT CAST(CAST(pg_advisory_unlock(hashtext(current_database() || '{key}')) AS INTEGER) AS BIGINT) AS value"
+                "SELECT CAST(CAST(pg_advisory_unlock(hashtext(current_database() || {key})) AS INTEGER) AS BIGINT) AS value"
             )),
             Dialect::Mysql => Some(format!(
-                "SELECT CAST(RELEASE_LOCK(SHA1(CONCAT(DATABASE(), '{key}'))) AS SIGNED) AS value"
+                "SELECT CAST(RELEASE_LOCK(SHA1(CONCAT(DATABASE(), {key}))) AS SIGNED) AS value"
             )),
         }
+    }
+
+    /// A string literal identifying a tracking table for the run-wide lock:
+    /// a schema-qualified table (each tenant's, with `--schemas`) has a
+    /// lock of its own. The name is quoted as a literal, since a schema
+    /// found in the catalog may hold any character.
+    fn lock_key(self, table: &TableName) -> String {
+        self.string_literal(&format!("/versioned-migrations/{table}"))
     }
 
     /// SQLite: the file behind the schema holding the tracking table (empty
@@ -487,12 +495,6 @@ impl Dialect {
             }
         }
     }
-}
-
-/// Text identifying a tracking table for the run-wide lock; safe inside a
-/// string literal because a table name holds plain identifiers only.
-fn lock_key(table: &TableName) -> String {
-    format!("/versioned-migrations/{table}")
 }
 
 #[cfg(test)]

@@ -169,7 +169,7 @@ impl Executor<'_> {
         };
         Session::with(
             conn,
-            self.session_sql,
+            self.setup(),
             self.settings(false),
             Guardrails::default(),
             |conn, _| {

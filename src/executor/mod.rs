@@ -19,7 +19,7 @@ use crate::observer::Observer;
 use crate::observer::StepInfo;
 use crate::plan::{CodeList, PlanOptions};
 use crate::report::StepReport;
-use crate::session::Session;
+use crate::session::{Session, Setup};
 use crate::step::{Protocol, Runner, Work};
 use crate::store::{Rows, Store};
 use crate::table::TableName;
@@ -38,6 +38,8 @@ pub(crate) struct Executor<'e> {
     pub guardrails: Guardrails,
     /// Statements run first on every connection (`--session-sql`).
     pub session_sql: &'e [String],
+    /// The PostgreSQL schema to work in (`search_path`), if any.
+    pub schema: Option<&'e str>,
 }
 
 /// A mutating command's view once it holds the lock.
@@ -58,6 +60,13 @@ impl<'l> Locked<'l> {
 }
 
 impl<'e> Executor<'e> {
+    fn setup(&self) -> Setup<'e> {
+        Setup {
+            schema: self.schema,
+            statements: self.session_sql,
+        }
+    }
+
     fn settings(&self, check_client: bool) -> SessionSettings {
         SessionSettings {
             lock_timeout: self.lock_timeout,
@@ -75,7 +84,7 @@ impl<'e> Executor<'e> {
         let store = self.store(conn);
         Session::with(
             conn,
-            self.session_sql,
+            self.setup(),
             self.settings(false),
             Guardrails::default(),
             |conn, _| {
@@ -97,7 +106,7 @@ impl<'e> Executor<'e> {
         let store = self.store(conn);
         Session::with(
             conn,
-            self.session_sql,
+            self.setup(),
             self.settings(true),
             self.guardrails,
             |conn, session| {

@@ -1,12 +1,16 @@
 //! `apply`, `status`, `version`, `verify` and `check` over many databases.
 
+mod job;
+mod live;
 mod render;
 mod run;
+mod schemas;
 mod targets;
 
 use std::process::ExitCode;
 
 use super::args::{Command, DatabaseArgs, FanoutArgs};
+use super::database;
 use super::failure::{CliError, Failure};
 use super::output::Out;
 use crate::migrator::Migrator;
@@ -14,20 +18,23 @@ use crate::migrator::Migrator;
 pub(crate) use targets::FanoutTarget;
 
 /// The databases of a fan-out run: `--targets FILE` plus any
-/// `--database-url`, or several `--database-url`; `None` for one database.
+/// `--database-url`, or several `--database-url`, or one database with
+/// `--schemas` / `--canary` (from `DATABASE_URL` or `.env` when no URL is
+/// given); `None` for one database.
 pub(crate) fn targets(
     db: &DatabaseArgs,
     fanout: Option<&FanoutArgs>,
 ) -> Result<Option<Vec<FanoutTarget>>, Failure> {
     let file = fanout.and_then(|f| f.targets.as_deref());
-    if file.is_none() && db.database_url.len() < 2 {
+    let fleet = fanout.is_some_and(|f| f.schemas.is_some() || f.canary.is_some());
+    if file.is_none() && db.database_url.len() < 2 && !fleet {
         return Ok(None);
     }
-    if fanout.is_none() {
+    let Some(fanout) = fanout else {
         return Err(Failure::from(CliError::Usage(String::from(
             "several databases (repeated --database-url) work with apply, status, version, verify and check",
         ))));
-    }
+    };
     let mut targets = match file {
         Some(path) => targets::read_file(path).map_err(CliError::Targets)?,
         None => Vec::new(),
@@ -35,10 +42,23 @@ pub(crate) fn targets(
     for url in &db.database_url {
         targets.push(FanoutTarget::from_flag(url).map_err(CliError::Targets)?);
     }
+    if targets.is_empty() && file.is_none() {
+        let dir = std::env::current_dir().map_err(|source| CliError::Output {
+            what: "the current directory",
+            source,
+        })?;
+        let (text, source) = database::resolve(None, |name| std::env::var(name).ok(), &dir)?;
+        let origin = source.describe();
+        let origin = origin.strip_prefix("from ").unwrap_or(&origin);
+        targets.push(FanoutTarget::from_source(&text, origin).map_err(CliError::Targets)?);
+    }
     if targets.is_empty() {
         return Err(Failure::from(CliError::Usage(String::from(
             "the targets file names no database",
         ))));
+    }
+    if let Some(pattern) = &fanout.schemas {
+        schemas::check_usage(pattern, &targets, db.table.as_deref())?;
     }
     Ok(Some(targets))
 }
@@ -65,7 +85,7 @@ pub(crate) fn run(
             allow_out_of_order,
             single_transaction,
             ..
-        } => render::Job::Apply {
+        } => job::Job::Apply {
             options: {
                 let options = crate::ApplyOptions::default()
                     .dry_run(*dry_run)
@@ -77,17 +97,30 @@ pub(crate) fn run(
             },
             allow_out_of_order: *allow_out_of_order,
         },
-        Command::Status { .. } => render::Job::Status,
-        Command::Version { .. } => render::Job::Version,
-        Command::Verify { .. } => render::Job::Verify,
-        _ => render::Job::Check,
+        Command::Status { .. } => job::Job::Status,
+        Command::Version { .. } => job::Job::Version,
+        Command::Verify { .. } => job::Job::Verify,
+        _ => job::Job::Check,
+    };
+    let parallel = usize::from(fanout.parallel);
+    let expanded;
+    let targets = match &fanout.schemas {
+        Some(pattern) => {
+            expanded = schemas::expand(targets, pattern, parallel);
+            &expanded[..]
+        }
+        None => targets,
     };
     Ok(render::run(
         job,
         migrator,
         targets,
-        usize::from(fanout.parallel),
-        fanout.fail_fast,
+        render::Plan {
+            parallel,
+            fail_fast: fanout.fail_fast,
+            canary: fanout.canary.map_or(0, |k| k as usize),
+            schemas: fanout.schemas.as_deref(),
+        },
         out,
     ))
 }

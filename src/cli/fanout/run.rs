@@ -20,14 +20,16 @@ pub(crate) struct Outcome<T> {
 
 /// Runs `job` on every target, at most `parallel` at a time (each worker
 /// holds one connection at a time, so connections and memory are bounded by
-/// `parallel`, not by the number of targets). `on_done` is called on the
-/// calling thread as each database finishes. Errors come back as text with
-/// the target's secrets removed.
-pub(crate) fn run_all<T: Send, E: std::fmt::Display>(
+/// `parallel`, not by the number of targets). Each worker has a state `S`
+/// of its own, passed to each of its jobs and dropped when it ends (the
+/// connection it reuses across the schemas of one database). `on_done` is
+/// called on the calling thread as each target finishes. Errors come back
+/// as text with the target's secrets removed.
+pub(crate) fn run_all<T: Send, E: std::fmt::Display, S: Default>(
     targets: &[FanoutTarget],
     parallel: usize,
     fail_fast: bool,
-    job: impl Fn(&FanoutTarget) -> Result<T, E> + Sync,
+    job: impl Fn(&mut S, &FanoutTarget) -> Result<T, E> + Sync,
     mut on_done: impl FnMut(&FanoutTarget, &Outcome<T>),
 ) -> Vec<Outcome<T>> {
     let next = AtomicUsize::new(0);
@@ -38,26 +40,31 @@ pub(crate) fn run_all<T: Send, E: std::fmt::Display>(
         for _ in 0..parallel.clamp(1, targets.len().max(1)) {
             let sender = sender.clone();
             let (next, stop, job) = (&next, &stop, &job);
-            scope.spawn(move || loop {
-                let index = next.fetch_add(1, Ordering::SeqCst);
-                let Some(target) = targets.get(index) else {
-                    break;
-                };
-                let started = Instant::now();
-                let result = match stop.load(Ordering::SeqCst) {
-                    true => None,
-                    false => Some(job(target).map_err(|e| target.redact(&e.to_string()))),
-                };
-                if fail_fast && matches!(result, Some(Err(_))) {
-                    stop.store(true, Ordering::SeqCst);
-                }
-                let outcome = Outcome {
-                    index,
-                    elapsed: started.elapsed(),
-                    result,
-                };
-                if sender.send(outcome).is_err() {
-                    break;
+            scope.spawn(move || {
+                let mut state = S::default();
+                loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(target) = targets.get(index) else {
+                        break;
+                    };
+                    let started = Instant::now();
+                    let result = match stop.load(Ordering::SeqCst) {
+                        true => None,
+                        false => {
+                            Some(job(&mut state, target).map_err(|e| target.redact(&e.to_string())))
+                        }
+                    };
+                    if fail_fast && matches!(result, Some(Err(_))) {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    let outcome = Outcome {
+                        index,
+                        elapsed: started.elapsed(),
+                        result,
+                    };
+                    if sender.send(outcome).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -122,7 +129,7 @@ mod tests {
             &targets,
             3,
             false,
-            |t| {
+            |_: &mut (), t| {
                 overlap.job();
                 match t.label.as_str() {
                     "db7.db" => Err("boom"),
@@ -154,7 +161,7 @@ mod tests {
             &targets,
             1,
             true,
-            |t| match t.label.as_str() {
+            |_: &mut (), t| match t.label.as_str() {
                 "db2.db" => Err("boom"),
                 _ => Ok(()),
             },

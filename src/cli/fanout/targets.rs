@@ -9,11 +9,19 @@ use crate::database_url::{mask_unparsed, DatabaseUrl};
 #[derive(Debug, Clone)]
 pub(crate) struct FanoutTarget {
     /// What output shows: the URL as written, before `${VAR}` expansion,
-    /// with any literal password masked, so secrets never reach the output.
+    /// with any literal password masked, so secrets never reach the output;
+    /// `URL/SCHEMA` for a schema of it (`--schemas`).
     pub label: String,
+    /// The database's part of the label: the URL as shown.
+    pub database: String,
     pub url: DatabaseUrl,
     /// Where it was named: `--database-url` or `FILE line N`.
     pub origin: String,
+    /// With `--schemas`: the schema of the database that is this target.
+    pub schema: Option<String>,
+    /// With `--schemas`: why this database has no schema to work on (it
+    /// could not be read, or none matched); its row reports it.
+    pub no_schemas: Option<String>,
     /// Values substituted from the environment; scrubbed from messages.
     secrets: Vec<String>,
 }
@@ -21,13 +29,47 @@ pub(crate) struct FanoutTarget {
 impl FanoutTarget {
     /// A target from a URL given on the command line.
     pub(crate) fn from_flag(text: &str) -> Result<Self, String> {
+        Self::from_source(text, "--database-url")
+    }
+
+    /// A target from a URL found elsewhere (`DATABASE_URL`, `.env`).
+    pub(crate) fn from_source(text: &str, origin: &str) -> Result<Self, String> {
         let url = DatabaseUrl::parse(text).map_err(|e| e.to_string())?;
-        Ok(FanoutTarget {
-            label: url.to_string(),
+        Ok(FanoutTarget::new(
+            url.to_string(),
             url,
-            origin: String::from("--database-url"),
-            secrets: Vec::new(),
-        })
+            origin.to_string(),
+            Vec::new(),
+        ))
+    }
+
+    fn new(label: String, url: DatabaseUrl, origin: String, secrets: Vec<String>) -> Self {
+        FanoutTarget {
+            database: label.clone(),
+            label,
+            url,
+            origin,
+            schema: None,
+            no_schemas: None,
+            secrets,
+        }
+    }
+
+    /// The target that is `schema` of this database.
+    pub(crate) fn in_schema(&self, schema: &str) -> FanoutTarget {
+        FanoutTarget {
+            label: format!("{}/{schema}", self.database),
+            schema: Some(schema.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// This database, reported as failed for `reason` (`--schemas`).
+    pub(crate) fn without_schemas(&self, reason: String) -> FanoutTarget {
+        FanoutTarget {
+            no_schemas: Some(reason),
+            ..self.clone()
+        }
     }
 
     /// Removes the password and every expanded variable's value from `text`.
@@ -70,12 +112,12 @@ pub(crate) fn parse(
         let (expanded, secrets) = expand(line, &env).map_err(at_line)?;
         let url =
             DatabaseUrl::parse(&expanded).map_err(|e| at_line(scrub(&e.to_string(), &secrets)))?;
-        targets.push(FanoutTarget {
-            label: mask_unparsed(line),
+        targets.push(FanoutTarget::new(
+            mask_unparsed(line),
             url,
-            origin: format!("{} line {}", path.display(), index + 1),
+            format!("{} line {}", path.display(), index + 1),
             secrets,
-        });
+        ));
     }
     Ok(targets)
 }
