@@ -101,8 +101,10 @@ fn bind(value: &Value) -> Bind {
 
 /// The database as a code step sees it: the migration's own connection,
 /// inside its transaction where it has one. Do not open or end
-/// transactions here (the runner owns them; diesel's `transaction()` would
-/// commit the runner's early).
+/// transactions here: the runner owns them and begins them outside diesel's
+/// transaction manager, so diesel's `transaction()` would send a `BEGIN` of
+/// its own (an error on SQLite, an early commit of the runner's transaction
+/// on PostgreSQL and MySQL).
 pub struct Db<'a> {
     conn: &'a mut dyn MigrationConnection,
     observer: &'a mut dyn Observer,
