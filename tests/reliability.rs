@@ -334,6 +334,7 @@ fn mysql_connect_to_a_silent_server_gives_up() {
 
 /// A listener that sends the start of a MySQL greeting (a packet header
 /// announcing more bytes than follow) on every connection, then nothing.
+#[cfg(feature = "mysql")]
 fn stalling_listener() -> u16 {
     use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
