@@ -503,3 +503,51 @@ fn json_keys_are_sorted() {
         assert_eq!(printed.trim_end(), reprinted, "{args:?}");
     }
 }
+
+/// 13.17: Ctrl-C while `apply` waits ends with an "interrupted" line, exit
+/// 130, and nothing of the waiting migration applied.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_says_interrupted_and_exits_130() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    exit(&migrate_in(dir.path(), &["apply", "-q", "--to", "1"]), 0);
+    let db = dir.path().join("app.db");
+    let mut holder = common::connect_url(&db.display().to_string()).expect("connect to app.db");
+    holder
+        .batch_execute("BEGIN EXCLUSIVE")
+        .expect("hold the database");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_migrate"))
+        .args(["apply", "--lock-timeout", "60"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The header is printed once the handler is installed and the run began.
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("header");
+    assert!(line.starts_with("Migrating"), "{line}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(130));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("interrupted:"), "{said}");
+    holder.batch_execute("ROLLBACK").expect("release");
+    drop(holder);
+    let version = migrate_in(dir.path(), &["version"]);
+    assert_eq!(stdout_text(&version).trim(), "1");
+}
+
+fn stdout_text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
