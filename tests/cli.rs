@@ -529,5 +529,15 @@ mod authoring {
         let run = migrate(&db, &["apply", "--single-transaction"]);
         assert_exit(&run, 0);
         assert!(stdout(&run).contains("6 applied"), "{}", stdout(&run));
+        // The flag is honoured: a failure in migration 2 takes migration 1
+        // back with it, where the default mode keeps it.
+        for (flag, version) in [(Some("--single-transaction"), "0\n"), (None, "1\n")] {
+            let db = TestDb::new(Backend::Sqlite);
+            db.exec("CREATE TABLE posts (id INTEGER)");
+            let mut args = vec!["apply"];
+            args.extend(flag);
+            assert_exit(&migrate(&db, &args), 1);
+            assert_eq!(stdout(&migrate(&db, &["version"])), version, "{flag:?}");
+        }
     }
 }
