@@ -45,15 +45,13 @@ impl std::fmt::Display for WriteError {
     }
 }
 
-/// What the start-up check reads: the newest row and the digest of all.
+/// What the start-up check reads: the newest row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StartupRow {
     pub version: Option<i64>,
     pub finished: bool,
-    /// `<list fingerprint>:<digest>` as recorded by the last full check.
+    /// The list fingerprint the last full check recorded.
     pub fingerprint: Option<String>,
-    /// The digest of every row now.
-    pub digest: String,
 }
 
 pub(crate) struct Store<'t> {
@@ -151,19 +149,7 @@ impl<'t> Store<'t> {
             version: next().and_then(|v| v.parse().ok()),
             finished: next().as_deref() == Some("1"),
             fingerprint: next(),
-            digest: next().unwrap_or_default(),
         }))
-    }
-
-    /// The row digest now (see `Dialect::startup_check`).
-    pub(crate) fn row_digest(&self, conn: &mut dyn MigrationConnection) -> Result<String> {
-        let sql = self.dialect.row_digest_query(self.table);
-        let rows = conn.load_text_rows(&sql).map_err(self.failed("reading"))?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .and_then(|row| row.into_iter().next().flatten())
-            .unwrap_or_default())
     }
 
     /// See [`Dialect::clear_list_fingerprints`].
