@@ -55,39 +55,39 @@ fn hash_statements(hasher: &mut Sha256, statements: &[&str]) {
     }
 }
 
-/// The fingerprint of a whole list (32 hex digits): what every row written
-/// by `apply` records, and what the start-up check compares with the newest
-/// row instead of reading every row and hashing every statement.
+/// The fingerprint of a whole list (32 hex digits): what the newest row
+/// records, and what the start-up check compares with it instead of
+/// reading every row and hashing every statement.
 ///
-/// XXH3-128 over each migration's version, description, statements, code
-/// step and `transaction` flag, each field length-prefixed. It is fast
-/// (about 0.1 ms per megabyte of SQL) and not normalised like
-/// [`checksum`]: a difference only sends the check the full way, which then
-/// decides with the checksums.
+/// Each field (version, description, every statement, the code step's name
+/// and revision, the `transaction` flag) is hashed on its own with one-shot
+/// XXH3-64, which costs a few dozen instructions for a short string, and
+/// the sequence of those hashes with XXH3-128. Feeding every field to one
+/// streaming hasher instead cost about 4 ms at 10,000 entries, nearly all of
+/// it per-call overhead. Not normalised like [`checksum`]: a difference only
+/// sends the check the full way, which then decides with the checksums.
 pub(crate) fn list_fingerprint(migrations: &[crate::Migration]) -> String {
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    let mut field = |bytes: &[u8]| {
-        hasher.update(&(bytes.len() as u64).to_le_bytes());
-        hasher.update(bytes);
-    };
-    field(b"versioned-migrations list 1");
+    use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
+    let mut bytes: Vec<u8> = Vec::with_capacity(migrations.len() * 56 + 8);
+    let mut push = |value: u64| bytes.extend_from_slice(&value.to_le_bytes());
+    push(xxh3_64(b"versioned-migrations list 2"));
     for m in migrations {
-        field(&m.version.to_le_bytes());
-        field(m.description.as_bytes());
-        field(&(m.sql.len() as u64).to_le_bytes());
+        push(m.version as u64);
+        push(xxh3_64(m.description.as_bytes()));
+        push(m.sql.len() as u64);
         for statement in m.sql {
-            field(statement.as_bytes());
+            push(xxh3_64(statement.as_bytes()));
         }
         match &m.code {
             Some(code) => {
-                field(code.name.as_bytes());
-                field(&code.revision.to_le_bytes());
+                push(xxh3_64(code.name.as_bytes()));
+                push(u64::from(code.revision));
             }
-            None => field(b""),
+            None => push(u64::MAX),
         }
-        field(&[u8::from(m.transaction)]);
+        push(u64::from(m.transaction));
     }
-    hex(&hasher.digest128().to_le_bytes())
+    hex(&xxh3_128(&bytes).to_le_bytes())
 }
 
 fn hex(bytes: &[u8]) -> String {
