@@ -9,7 +9,7 @@
 mod common;
 
 use common::{m, Backend, TestDb};
-use versioned_migrations::{ApplyOptions, Error, Migration, Migrator, Problem, Refusal, Silent};
+use versioned_migrations::{Error, Migration, Migrator, Problem, Refusal, Silent};
 
 static LIST: &[Migration] = &[
     m(
@@ -175,33 +175,6 @@ fn a_checksum_changed_by_hand_is_found_by_verify(db: TestDb) {
         .expect("the start-up check");
     assert!(start_up.applied.is_empty());
     refused_as_edited(Migrator::new(LONGER).apply(&mut db.connect()), 1);
-    // What `migrate apply` asks for: every row checked, nothing pending or not.
-    let every_row = ApplyOptions::default().check_every_row(true);
-    refused_as_edited(
-        migrator.apply_with(&mut db.connect(), every_row, &mut Silent),
-        1,
-    );
-}
-
-/// Checking every row with nothing pending writes nothing either: the list
-/// that stamped the newest row is not written again.
-fn a_full_check_with_nothing_pending_writes_nothing(db: TestDb) {
-    let migrator = applied(&db);
-    let before = stamp(&db);
-    let bytes = (db.backend == Backend::Sqlite).then(|| std::fs::read(&db.url).expect("read"));
-    let every_row = ApplyOptions::default().check_every_row(true);
-    let report = migrator
-        .apply_with(&mut db.connect(), every_row, &mut Silent)
-        .expect("full check");
-    assert!(report.applied.is_empty());
-    assert_eq!(stamp(&db), before);
-    if let Some(bytes) = bytes {
-        assert_eq!(
-            std::fs::read(&db.url).expect("read"),
-            bytes,
-            "the file's bytes"
-        );
-    }
 }
 
 /// A row deleted by hand: `status` shows the hole, an apply with work to do
@@ -309,7 +282,6 @@ on_all_backends!(
     the_newest_row_is_the_highest_number,
     an_edited_entry_in_the_code_is_refused,
     a_checksum_changed_by_hand_is_found_by_verify,
-    a_full_check_with_nothing_pending_writes_nothing,
     a_row_deleted_by_hand_is_seen,
     a_dirty_flag_set_by_hand_is_refused,
     repair_forgets_the_stamp,

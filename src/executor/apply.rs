@@ -29,11 +29,6 @@ pub struct ApplyOptions {
     /// Limits for the migrations' own statements; each falls back to the
     /// migrator's ([`Migrator::with_guardrails`](crate::Migrator::with_guardrails)).
     pub guardrails: Guardrails,
-    /// Check every row even when nothing is pending, instead of answering
-    /// from the newest row (the start-up check): a row edited by hand below
-    /// the newest is then refused by this apply too. The `migrate apply`
-    /// command does this; an application's start-up need not.
-    pub check_every_row: bool,
 }
 
 impl ApplyOptions {
@@ -58,12 +53,6 @@ impl ApplyOptions {
     /// Limits for the migrations' own statements.
     pub fn guardrails(mut self, guardrails: Guardrails) -> Self {
         self.guardrails = guardrails;
-        self
-    }
-
-    /// Check every row even when nothing is pending.
-    pub fn check_every_row(mut self, check: bool) -> Self {
-        self.check_every_row = check;
         self
     }
 }
@@ -91,10 +80,8 @@ impl Executor<'_> {
         if options.dry_run {
             return self.apply_dry_run(conn, options);
         }
-        if !options.check_every_row {
-            if let Some(report) = self.up_to_date(conn)? {
-                return Ok(report);
-            }
+        if let Some(report) = self.up_to_date(conn)? {
+            return Ok(report);
         }
         self.locked(conn, observer, |conn, observer, locked| {
             let single = options.single_transaction.then_some(conn.dialect());
@@ -109,13 +96,7 @@ impl Executor<'_> {
                 false => self.run_each(conn, observer, &locked, &plan, report),
             }?;
             let everything = self.code.migrations.last().map(|m| m.version);
-            // Stamped already by this list (nothing pending, every row
-            // checked): nothing to write.
-            let stamped = locked.rows.rows.last().is_some_and(|newest| {
-                Some(newest.version) == everything
-                    && newest.list_fingerprint.as_deref() == Some(self.code.fingerprint())
-            }) && report.applied.is_empty();
-            if everything.is_some() && report.version == everything.unwrap_or(0) && !stamped {
+            if everything.is_some() && report.version == everything.unwrap_or(0) {
                 self.stamp(conn, &locked.store)?;
             }
             Ok(report)

@@ -39,12 +39,9 @@ pub(super) fn apply(
         return Ok(ExitCode::SUCCESS);
     };
     let migrator = migrator.clone().allow_out_of_order(*allow_out_of_order);
-    // A person or a deploy script running `migrate apply` gets every row
-    // checked: the one-row start-up check is for applications at boot.
     let options = ApplyOptions::default()
         .dry_run(*dry_run)
-        .single_transaction(*single_transaction)
-        .check_every_row(true);
+        .single_transaction(*single_transaction);
     let options = match to {
         Some(version) => options.to(*version),
         None => options,

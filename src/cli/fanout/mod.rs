@@ -89,8 +89,7 @@ pub(crate) fn run(
             options: {
                 let options = crate::ApplyOptions::default()
                     .dry_run(*dry_run)
-                    .single_transaction(*single_transaction)
-                    .check_every_row(true);
+                    .single_transaction(*single_transaction);
                 match to {
                     Some(version) => options.to(*version),
                     None => options,
