@@ -45,13 +45,15 @@ impl std::fmt::Display for WriteError {
     }
 }
 
-/// What the start-up check reads: the newest row.
+/// What the start-up check reads: the newest row and the digest of all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StartupRow {
     pub version: Option<i64>,
     pub finished: bool,
-    /// The list fingerprint the last full check recorded.
+    /// `<list fingerprint>:<digest>` as recorded by the last full check.
     pub fingerprint: Option<String>,
+    /// The digest of every row now.
+    pub digest: String,
 }
 
 pub(crate) struct Store<'t> {
@@ -149,7 +151,19 @@ impl<'t> Store<'t> {
             version: next().and_then(|v| v.parse().ok()),
             finished: next().as_deref() == Some("1"),
             fingerprint: next(),
+            digest: next().unwrap_or_default(),
         }))
+    }
+
+    /// The row digest now (see `Dialect::startup_check`).
+    pub(crate) fn row_digest(&self, conn: &mut dyn MigrationConnection) -> Result<String> {
+        let sql = self.dialect.row_digest_query(self.table);
+        let rows = conn.load_text_rows(&sql).map_err(self.failed("reading"))?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next().flatten())
+            .unwrap_or_default())
     }
 
     /// See [`Dialect::clear_list_fingerprints`].

@@ -182,9 +182,8 @@ impl Executor<'_> {
                 let Some(found) = found else {
                     return Ok(None);
                 };
-                // Stamps of an earlier release carry `:<row digest>` after it.
-                let recorded = found.fingerprint.as_deref().map(|f| f.split(':').next());
-                let vouched = recorded == Some(Some(self.code.fingerprint()));
+                let expected = format!("{}:{}", self.code.fingerprint(), found.digest);
+                let vouched = found.fingerprint.as_deref() == Some(expected.as_str());
                 Ok(
                     (vouched && found.finished && found.version == Some(last.version))
                         .then(|| up_to_date(last.version)),
@@ -195,8 +194,8 @@ impl Executor<'_> {
 
     /// After a run that leaves every migration of the code applied, with
     /// every row checked against this list (the plan refuses otherwise):
-    /// the newest row records the list's fingerprint, so the next start-up
-    /// check reads one row. In a transaction of its own
+    /// the newest row records the list's fingerprint and the row digest, so
+    /// the next start-up check reads one row. In a transaction of its own
     /// after the migrations': a crash before it only costs the next start-up
     /// the full check.
     fn stamp(
@@ -209,8 +208,9 @@ impl Executor<'_> {
         };
         let doing = "recording the list's fingerprint";
         self.in_transaction(conn, doing, |conn| {
+            let value = format!("{}:{}", self.code.fingerprint(), store.row_digest(conn)?);
             store
-                .stamp_list_fingerprint(conn, last.version, self.code.fingerprint())
+                .stamp_list_fingerprint(conn, last.version, &value)
                 .map_err(|e| store.error(doing, e))
         })
     }
