@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::{exit, json, text as all};
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -16,20 +18,6 @@ fn stdout(output: &Output) -> String {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn all(output: &Output) -> String {
-    format!("{}{}", stdout(output), stderr(output))
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", all(output)))
-}
-
-#[track_caller]
-fn exit(output: &Output, code: i32) {
-    assert_eq!(output.status.code(), Some(code), "{}", all(output));
 }
 
 fn with_env(dir: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::text;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -20,14 +22,6 @@ fn migrate(dir: &Path, args: &[&str]) -> Output {
         .env("VM_TEST_SECRET", SECRET)
         .output()
         .expect("run migrate")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// 10 SQLite files, and 5 PostgreSQL and 5 MariaDB databases where

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::{exit, json, text};
+
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,24 +17,6 @@ fn run(db: &TestDb, args: &[&str]) -> Output {
     let mut all = args.to_vec();
     all.extend(["--database-url", db.url.as_str()]);
     migrate_in(db.dir.path(), &all)
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-#[track_caller]
-fn exit(output: &Output, code: i32) {
-    assert_eq!(output.status.code(), Some(code), "{}", text(output));
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", text(output)))
 }
 
 fn applied(backend: Backend) -> TestDb {

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::{json, text};
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -15,19 +17,6 @@ use versioned_migrations::Migrator;
 
 fn migrate(dir: &Path, args: &[&str]) -> Output {
     common::migrate_in(dir, args)
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("one JSON document ({e}):\n{}", text(output)))
 }
 
 /// A PostgreSQL database with the schemas `tenants`, plus `other` (does
@@ -186,8 +175,8 @@ fn a_conflicting_table_in_one_tenant_fails_only_it_and_status_and_check_are_per_
         ],
     );
     assert_eq!(check.status.code(), Some(3), "{}", text(&check));
-    let json = json(&check);
-    let pending: Vec<(String, usize)> = rows(&json)
+    let doc = json(&check);
+    let pending: Vec<(String, usize)> = rows(&doc)
         .iter()
         .map(|r| {
             (
@@ -218,7 +207,7 @@ fn a_conflicting_table_in_one_tenant_fails_only_it_and_status_and_check_are_per_
             "--json",
         ],
     );
-    let versions: Vec<i64> = rows(&json_of(&version))
+    let versions: Vec<i64> = rows(&json(&version))
         .iter()
         .map(|r| r["version"].as_i64().unwrap())
         .collect();
@@ -238,16 +227,12 @@ fn a_conflicting_table_in_one_tenant_fails_only_it_and_status_and_check_are_per_
         ],
     );
     assert!(apply.status.success(), "{}", text(&apply));
-    assert_eq!(json_of(&apply)["totals"]["migrations_applied"], 5);
+    assert_eq!(json(&apply)["totals"]["migrations_applied"], 5);
     let check = migrate(
         dir.path(),
         &["check", "--database-url", url, "--schemas", "tenant_%"],
     );
     assert!(check.status.success(), "{}", text(&check));
-}
-
-fn json_of(output: &Output) -> Value {
-    json(output)
 }
 
 #[test]

@@ -7,18 +7,12 @@
 
 mod common;
 
+use common::text;
+
 use std::process::Output;
 
 use common::project::{backend_features, Project};
 use common::{migrate_in, Backend, TestDb};
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 #[track_caller]
 fn ok(output: &Output) -> String {

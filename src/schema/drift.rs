@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::diff::{diff, SchemaChange};
 use super::model::Schema;
-use super::read::read_schema_in;
+use super::read::{in_snapshot, read_schema_in};
 use crate::connection::MigrationConnection;
 use crate::error::{Error, Result};
 use crate::migration::Migration;
@@ -51,20 +51,10 @@ impl Migrator {
         &self,
         conn: &mut dyn MigrationConnection,
     ) -> Result<(crate::report::HistoryReport, Schema)> {
-        let dialect = conn.dialect();
-        let snapshot = dialect.snapshot_begin();
-        if let Some(begin) = snapshot {
-            conn.batch_execute(begin)
-                .map_err(|e| Error::database("starting a read snapshot", e))?;
-        }
-        let read = self
-            .history(conn)
-            .and_then(|history| Ok((history, read_schema_in(conn, self.table())?)));
-        if snapshot.is_some() {
-            // It wrote nothing: ending it cannot lose anything.
-            let _ = conn.batch_execute(dialect.snapshot_end());
-        }
-        read
+        in_snapshot(conn, |conn| {
+            let history = self.history(conn)?;
+            Ok((history, read_schema_in(conn, self.table())?))
+        })
     }
 
     /// The schema this migrator's whole list produces, applied on `scratch`
@@ -169,10 +159,11 @@ pub(super) fn ensure_empty(
     if schema.is_empty() && history.migrations.is_empty() {
         return Ok(());
     }
-    let mut objects = format!("{} tables", schema.tables.len());
+    let mut objects = schema.describe();
     if !history.migrations.is_empty() {
+        let and = if objects.is_empty() { "" } else { " and " };
         objects.push_str(&format!(
-            " and {} applied migrations",
+            "{and}{} applied migrations",
             history.migrations.len()
         ));
     }

@@ -147,6 +147,24 @@ impl Schema {
             && self.triggers.is_empty()
     }
 
+    /// What it holds, for people: `3 tables, 1 view` (empty when nothing).
+    pub(crate) fn describe(&self) -> String {
+        let counts = [
+            (self.tables.len(), "table"),
+            (self.views.len(), "view"),
+            (self.sequences.len(), "sequence"),
+            (self.types.len(), "type"),
+            (self.functions.len(), "function"),
+            (self.triggers.len(), "trigger"),
+        ];
+        counts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Puts every list in its canonical order.
     pub(crate) fn sort(&mut self) {
         self.tables.sort_by(|a, b| a.name.cmp(&b.name));

@@ -67,30 +67,47 @@ pub(crate) fn strip_outer_parens(text: &str) -> &str {
     trimmed
 }
 
+/// Where a character of SQL text stands: inside a quoted string or not,
+/// and how deep in parentheses. The one state machine of the scans below.
+#[derive(Default)]
+struct Nesting {
+    quote: Option<char>,
+    depth: usize,
+}
+
+impl Nesting {
+    /// Takes `c`; whether it is code, outside quotes (a quote character
+    /// itself counts as quoted). `depth` is then the depth after `c`.
+    fn code(&mut self, c: char) -> bool {
+        if let Some(q) = self.quote {
+            if c == q {
+                self.quote = None;
+            }
+            return false;
+        }
+        match c {
+            '\'' | '"' | '`' => {
+                self.quote = Some(c);
+                return false;
+            }
+            '(' => self.depth += 1,
+            ')' => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        true
+    }
+}
+
 /// Splits `text` at top-level commas (outside parentheses and quotes).
 pub(crate) fn split_top_level(text: &str) -> Vec<String> {
     let mut parts = Vec::new();
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
+    let mut nesting = Nesting::default();
     let mut current = String::new();
     for c in text.chars() {
-        match quote {
-            Some(q) => {
-                if c == q {
-                    quote = None;
-                }
-            }
-            None => match c {
-                '\'' | '"' | '`' => quote = Some(c),
-                '(' => depth += 1,
-                ')' => depth = depth.saturating_sub(1),
-                ',' if depth == 0 => {
-                    parts.push(collapse(&current));
-                    current.clear();
-                    continue;
-                }
-                _ => {}
-            },
+        if nesting.code(c) && c == ',' && nesting.depth == 0 {
+            parts.push(collapse(&current));
+            current.clear();
+            continue;
         }
         current.push(c);
     }
@@ -103,27 +120,11 @@ pub(crate) fn split_top_level(text: &str) -> Vec<String> {
 /// The text inside the parenthesised group that opens at byte `open`
 /// (which must be a `(`), and the byte just after its `)`.
 fn group_at(text: &str, open: usize) -> Option<(&str, usize)> {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
+    let mut nesting = Nesting::default();
     for (i, c) in text[open..].char_indices() {
-        let at = open + i;
-        match quote {
-            Some(q) => {
-                if c == q {
-                    quote = None;
-                }
-            }
-            None => match c {
-                '\'' | '"' | '`' => quote = Some(c),
-                '(' => depth += 1,
-                ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some((&text[open + 1..at], at + 1));
-                    }
-                }
-                _ => {}
-            },
+        if nesting.code(c) && c == ')' && nesting.depth == 0 {
+            let at = open + i;
+            return Some((&text[open + 1..at], at + 1));
         }
     }
     None
@@ -133,35 +134,27 @@ fn group_at(text: &str, open: usize) -> Option<(&str, usize)> {
 /// set, outside parentheses: `(start, word)`.
 fn words(text: &str, top: bool) -> Vec<(usize, &str)> {
     let mut found = Vec::new();
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
+    let mut nesting = Nesting::default();
     let mut start: Option<usize> = None;
     for (i, c) in text.char_indices() {
-        if let Some(q) = quote {
-            if c == q {
-                quote = None;
-            }
+        if nesting.quote.is_some() {
+            nesting.code(c);
             continue;
         }
-        let word_char = c.is_alphanumeric() || c == '_';
-        if word_char {
+        if c.is_alphanumeric() || c == '_' {
             start.get_or_insert(i);
             continue;
         }
+        // A word ends here, at the depth before this character.
         if let Some(s) = start.take() {
-            if !top || depth == 0 {
+            if !top || nesting.depth == 0 {
                 found.push((s, &text[s..i]));
             }
         }
-        match c {
-            '\'' | '"' | '`' => quote = Some(c),
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+        nesting.code(c);
     }
     if let Some(s) = start {
-        if !top || depth == 0 {
+        if !top || nesting.depth == 0 {
             found.push((s, &text[s..]));
         }
     }

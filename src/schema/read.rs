@@ -17,18 +17,27 @@ pub(crate) fn read_schema(
     conn: &mut dyn MigrationConnection,
     tracking: &TableName,
 ) -> Result<Schema> {
+    in_snapshot(conn, |conn| read_schema_in(conn, tracking))
+}
+
+/// Runs `read` in one read-only snapshot where the backend has them (see
+/// `Dialect::snapshot_begin`), so what it reads belongs to one moment.
+pub(crate) fn in_snapshot<T>(
+    conn: &mut dyn MigrationConnection,
+    read: impl FnOnce(&mut dyn MigrationConnection) -> Result<T>,
+) -> Result<T> {
     let dialect = conn.dialect();
     let snapshot = dialect.snapshot_begin();
     if let Some(begin) = snapshot {
         conn.batch_execute(begin)
             .map_err(|e| catalog_error(e, "a read snapshot"))?;
     }
-    let schema = read_schema_in(conn, tracking);
+    let result = read(conn);
     if snapshot.is_some() {
         // Nothing was written; ending it cannot lose anything.
         let _ = conn.batch_execute(dialect.snapshot_end());
     }
-    schema
+    result
 }
 
 /// The schema `conn` holds, `tracking` left out: four catalog queries (five

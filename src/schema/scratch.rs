@@ -64,22 +64,20 @@ impl ScratchDatabase {
     /// An empty database the caller provides; refused unless it is empty,
     /// and emptied again on drop.
     pub fn given(url: &DatabaseUrl, table: &TableName) -> Result<Self> {
-        let scratch = ScratchDatabase {
+        // Checked before a `ScratchDatabase` exists: a database that is not
+        // empty is not ours to empty on drop.
+        let mut conn = AnyConnection::connect(url, Access::ReadWrite)?;
+        let schema = read_schema(&mut conn, &no_table())?;
+        if !schema.is_empty() {
+            return Err(Error::ScratchNotEmpty {
+                objects: schema.describe(),
+            });
+        }
+        Ok(ScratchDatabase {
             url: url.clone(),
             kind: Kind::Given,
             table: table.clone(),
-        };
-        let mut conn = scratch.connect()?;
-        let schema = read_schema(&mut conn, &no_table())?;
-        if !schema.is_empty() {
-            // Not ours to empty: forget it before `Drop` would.
-            let mut scratch = scratch;
-            scratch.kind = Kind::File(PathBuf::new());
-            return Err(Error::ScratchNotEmpty {
-                objects: describe(&schema),
-            });
-        }
-        Ok(scratch)
+        })
     }
 
     /// The scratch database's URL.
@@ -152,7 +150,6 @@ impl ScratchDatabase {
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
         match &mut self.kind {
-            Kind::File(path) if path.as_os_str().is_empty() => {}
             Kind::File(path) => {
                 for suffix in ["", "-wal", "-shm", "-journal", ".migrate-lock"] {
                     let mut file = path.clone().into_os_string();
@@ -216,23 +213,6 @@ fn empty_database(conn: &mut AnyConnection, table: &TableName) {
 /// A tracking-table name no database has, to read every table.
 fn no_table() -> TableName {
     TableName::parse("vm_no_tracking_table_here").unwrap_or_default()
-}
-
-fn describe(schema: &super::Schema) -> String {
-    let counts = [
-        (schema.tables.len(), "table"),
-        (schema.views.len(), "view"),
-        (schema.sequences.len(), "sequence"),
-        (schema.types.len(), "type"),
-        (schema.functions.len(), "function"),
-        (schema.triggers.len(), "trigger"),
-    ];
-    counts
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn as_dyn(conn: &mut AnyConnection) -> &mut dyn MigrationConnection {

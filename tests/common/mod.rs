@@ -45,6 +45,27 @@ pub const fn reversible(
     }
 }
 
+/// A finished process's stdout and stderr, for failure messages.
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Its stdout as the one JSON document every `--json` prints.
+pub fn json(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", text(output)))
+}
+
+/// It exited with `code`; else its output is the failure message.
+#[track_caller]
+pub fn exit(output: &std::process::Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "{}", text(output));
+}
+
 /// A string for `&'static` lists built at run time.
 pub fn leak(text: String) -> &'static str {
     Box::leak(text.into_boxed_str())

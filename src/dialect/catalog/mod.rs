@@ -64,21 +64,3 @@ impl Dialect {
         "ROLLBACK"
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `cargo test --lib catalog_queries -- --ignored --nocapture` prints them.
-    #[test]
-    #[ignore = "prints the catalog queries"]
-    fn catalog_queries() {
-        let table = TableName::default();
-        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
-            let q = dialect.catalog_queries(&table, true);
-            for sql in [q.columns, q.keys, q.indexes, q.objects] {
-                println!("{sql};\n");
-            }
-        }
-    }
-}
