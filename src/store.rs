@@ -45,15 +45,17 @@ impl std::fmt::Display for WriteError {
     }
 }
 
-/// What the start-up check reads: the newest row and the digest of all.
+/// What the start-up check reads: the newest row, and on MySQL the digest
+/// of all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StartupRow {
     pub version: Option<i64>,
     pub finished: bool,
-    /// `<list fingerprint>:<digest>` as recorded by the last full check.
+    /// The stamp recorded by the last full check: the list's fingerprint,
+    /// or `<fingerprint>:<digest>` where no trigger clears it.
     pub fingerprint: Option<String>,
-    /// The digest of every row now.
-    pub digest: String,
+    /// The digest of every row now, where the query computed it.
+    pub digest: Option<String>,
 }
 
 pub(crate) struct Store<'t> {
@@ -151,8 +153,39 @@ impl<'t> Store<'t> {
             version: next().and_then(|v| v.parse().ok()),
             finished: next().as_deref() == Some("1"),
             fingerprint: next(),
-            digest: next().unwrap_or_default(),
+            digest: next(),
         }))
+    }
+
+    /// Makes sure the triggers that clear the stamp exist, creating what is
+    /// missing (see `Dialect::stamp_guard`); false where there are none
+    /// (MySQL, a name too long for theirs). An error (no right to create
+    /// triggers) leaves the caller to stamp with the digest.
+    pub(crate) fn prepare_guard(&self, conn: &mut dyn MigrationConnection) -> Result<bool> {
+        let Some(guard) = self.dialect.stamp_guard(self.table) else {
+            return Ok(false);
+        };
+        let present: Vec<String> = conn
+            .load_text_rows_with(&self.dialect.trigger_names_query(self.table))
+            .map_err(self.failed("inspecting"))?
+            .into_iter()
+            .filter_map(|row| row.into_iter().next().flatten())
+            .collect();
+        let missing: Vec<&str> = guard
+            .triggers
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .filter(|name| !present.iter().any(|p| p == name))
+            .collect();
+        if !missing.is_empty() {
+            for sql in self
+                .dialect
+                .create_stamp_guard(self.table, &guard, &missing)
+            {
+                conn.batch_execute(&sql).map_err(self.failed("creating"))?;
+            }
+        }
+        Ok(true)
     }
 
     /// The row digest now (see `Dialect::startup_check`).

@@ -72,6 +72,17 @@ impl TableName {
             name: self.name.clone(),
         }
     }
+
+    /// The name `<table><suffix>` beside this table (same schema), for the
+    /// objects the tool keeps next to it; `None` when it would pass the
+    /// 63 characters every backend accepts.
+    pub(crate) fn beside(&self, suffix: &str) -> Option<TableName> {
+        let name = format!("{}{suffix}", self.name);
+        (name.len() <= 63).then(|| TableName {
+            schema: self.schema.clone(),
+            name,
+        })
+    }
 }
 
 /// A tracking-table name that is not a plain identifier.

@@ -1,16 +1,31 @@
 //! The start-up check's SQL: one row that says whether the tracking table
 //! is exactly as the last full check left it, whatever its length.
 //!
-//! The newest row's `list_fingerprint` holds `<list>:<count>:<sum>`: the
-//! fingerprint of the list that checked every row (under the lock), and
-//! the row digest the database computed right then. The check reads the
-//! newest row and the digest now; the same text means the code is the same
-//! list and no row was added, deleted or changed since (a checksum, a
-//! version, a dirty flag, by this tool or by hand).
+//! After a full check under the lock finds every migration of the code
+//! applied and every row matching it, the newest row's `list_fingerprint`
+//! records the list's fingerprint. On PostgreSQL and SQLite, triggers on the
+//! tracking table clear that stamp on any insert, delete, truncate or
+//! change to a row (by this tool, another tool, a person at a SQL prompt),
+//! so the check reads the newest row alone: the same fingerprint means the
+//! code is the list that was checked and no row changed since. Where the
+//! triggers cannot be made (MySQL, whose triggers cannot write the table
+//! they fire on; a user without the right to), the stamp is
+//! `<list>:<count>:<sum>`, the row digest the database computed right then,
+//! and the check computes the digest again: every row is read by the
+//! server, still no row is sent.
 
 use super::session::millis;
 use super::{Bind, Dialect, SessionSettings, Sql};
 use crate::table::TableName;
+use crate::tracking::{ColumnKind, COLUMNS};
+
+/// The triggers (name, events) and the partial index that let the
+/// database clear the stamp itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StampGuard {
+    pub triggers: Vec<(String, String)>,
+    pub index: String,
+}
 
 impl Dialect {
     /// A per-row hash of (version, checksum, success), summed with the row
@@ -55,20 +70,137 @@ impl Dialect {
     }
 
     /// One row: the newest version, whether it finished (1/0), its
-    /// `list_fingerprint`, and the row digest now; all as text.
+    /// `list_fingerprint`, and (where the database cannot clear the stamp
+    /// itself, MySQL) the row digest now; all as text. The newest row is
+    /// found by the number through the primary key: qualified, because an
+    /// unqualified `ORDER BY version` beside a text cast of the same name
+    /// sorts the text on PostgreSQL.
     pub(crate) fn startup_check(self, table: &TableName) -> String {
         let quoted = self.quote_table(table);
         let success = match self {
             Dialect::Postgres => "CASE WHEN newest.success THEN 1 ELSE 0 END",
             Dialect::Sqlite | Dialect::Mysql => "newest.success",
         };
+        let digest = match self {
+            Dialect::Mysql => format!("(SELECT {} FROM {quoted})", self.row_digest()),
+            Dialect::Sqlite | Dialect::Postgres => String::from("NULL"),
+        };
         format!(
-            "SELECT {}, {}, newest.list_fingerprint, (SELECT {} FROM {quoted}) \
+            "SELECT {}, {}, newest.list_fingerprint, {digest} \
              FROM {quoted} AS newest ORDER BY newest.version DESC LIMIT 1",
             self.cast_text("newest.version"),
             self.cast_text(success),
-            self.row_digest(),
         )
+    }
+
+    /// The objects by which the database clears the stamp itself, on
+    /// PostgreSQL and SQLite; `None` on MySQL (a trigger there cannot write
+    /// the table it fires on) and when the tracking table's name leaves no
+    /// room for their names.
+    pub(crate) fn stamp_guard(self, table: &TableName) -> Option<StampGuard> {
+        let name = |suffix: &str| table.beside(suffix).map(|t| t.name().to_string());
+        let changed: Vec<&str> = COLUMNS
+            .iter()
+            .filter(|c| c.kind != ColumnKind::ListFingerprint)
+            .map(|c| c.name)
+            .collect();
+        let update = format!("UPDATE OF {}", changed.join(", "));
+        let triggers = match self {
+            Dialect::Postgres => vec![(
+                name("_stamp_clear")?,
+                format!("INSERT OR DELETE OR TRUNCATE OR {update}"),
+            )],
+            Dialect::Sqlite => vec![
+                (name("_stamp_ins")?, String::from("INSERT")),
+                (name("_stamp_upd")?, update),
+                (name("_stamp_del")?, String::from("DELETE")),
+            ],
+            Dialect::Mysql => return None,
+        };
+        Some(StampGuard {
+            triggers,
+            index: name("_stamped")?,
+        })
+    }
+
+    /// The names of the triggers on the tracking table.
+    pub(crate) fn trigger_names_query(self, table: &TableName) -> Sql {
+        match self {
+            Dialect::Sqlite => Sql::new(
+                format!(
+                    "SELECT name FROM {}.sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                    self.quote_ident(table.schema().unwrap_or("main"))
+                ),
+                vec![Bind::Text(table.name().to_string())],
+            ),
+            Dialect::Postgres | Dialect::Mysql => Sql::new(
+                "SELECT CAST(t.tgname AS TEXT) FROM pg_trigger t \
+                 WHERE t.tgrelid = to_regclass($1) AND NOT t.tgisinternal"
+                    .to_string(),
+                vec![Bind::Text(self.quote_table(table))],
+            ),
+        }
+    }
+
+    /// Makes the guard: the partial index that finds the stamped row
+    /// without a scan, and the triggers `missing` names, each clearing
+    /// every stamp on a change to anything but the stamp itself
+    /// (PostgreSQL: through a function of the trigger's name, replaced if
+    /// it exists).
+    pub(crate) fn create_stamp_guard(
+        self,
+        table: &TableName,
+        guard: &StampGuard,
+        missing: &[&str],
+    ) -> Vec<String> {
+        let in_schema = |name: &str| match table.schema() {
+            Some(schema) => format!("{}.{}", self.quote_ident(schema), self.quote_ident(name)),
+            None => self.quote_ident(name),
+        };
+        let unqualified = self.quote_ident(table.name());
+        let mut statements = vec![format!(
+            "CREATE INDEX IF NOT EXISTS {} ON {} (version) WHERE list_fingerprint IS NOT NULL",
+            match self {
+                Dialect::Sqlite => in_schema(&guard.index),
+                _ => self.quote_ident(&guard.index),
+            },
+            match self {
+                Dialect::Sqlite => unqualified.clone(),
+                _ => self.quote_table(table),
+            },
+        )];
+        let clear = "SET list_fingerprint = NULL WHERE list_fingerprint IS NOT NULL";
+        for (name, events) in &guard.triggers {
+            if !missing.contains(&name.as_str()) {
+                continue;
+            }
+            match self {
+                // The function finds the table by the trigger's own
+                // schema and name, whatever the session's search_path.
+                Dialect::Postgres => {
+                    statements.push(format!(
+                        "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS \
+                         $vm_stamp$BEGIN EXECUTE format('UPDATE %I.%I {clear}', \
+                         TG_TABLE_SCHEMA, TG_TABLE_NAME); RETURN NULL; END$vm_stamp$",
+                        function = in_schema(name),
+                    ));
+                    statements.push(format!(
+                        "CREATE TRIGGER {} AFTER {events} ON {} FOR EACH STATEMENT EXECUTE PROCEDURE {}()",
+                        self.quote_ident(name),
+                        self.quote_table(table),
+                        in_schema(name),
+                    ));
+                }
+                // A trigger's table and body name tables of its own schema,
+                // unqualified.
+                Dialect::Sqlite | Dialect::Mysql => statements.push(format!(
+                    "CREATE TRIGGER IF NOT EXISTS {} AFTER {events} ON {unqualified} \
+                     BEGIN UPDATE {unqualified} {clear}; END",
+                    in_schema(name),
+                )),
+            }
+        }
+        statements
     }
 
     /// The row digest alone, for recording it.

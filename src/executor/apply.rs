@@ -97,7 +97,7 @@ impl Executor<'_> {
             }?;
             let everything = self.code.migrations.last().map(|m| m.version);
             if everything.is_some() && report.version == everything.unwrap_or(0) {
-                self.stamp(conn, &locked.store)?;
+                self.stamp(conn, &locked)?;
             }
             Ok(report)
         })
@@ -149,12 +149,14 @@ impl Executor<'_> {
 
     /// The start-up fast path: no lock, no DDL, one row whatever the
     /// table's length. When the newest row is the code's last migration,
-    /// finished, and written or checked by this very list (its
-    /// fingerprint, recorded only after every row was checked against the
-    /// list under the lock), nothing is pending and nothing was edited in
-    /// the code. Anything else goes the full, locked way, which checks every
-    /// row and, when all is well, records the fingerprint for next time. A
-    /// lock wait that ran out is an error here too.
+    /// finished, and stamped by this very list (recorded only after every
+    /// row was checked against the list under the lock) and no row changed
+    /// since, nothing is pending and nothing was edited. "No row changed"
+    /// is the database's word where its triggers clear the stamp on any
+    /// change (PostgreSQL, SQLite), else the row digest recorded with the
+    /// stamp, computed again. Anything else goes the full, locked way,
+    /// which checks every row and, when all is well, stamps again. A lock
+    /// wait that ran out is an error here too.
     fn up_to_date(&self, conn: &mut dyn MigrationConnection) -> Result<Option<ApplyReport>> {
         let store = self.store(conn);
         let Some(last) = self.code.migrations.last() else {
@@ -182,33 +184,55 @@ impl Executor<'_> {
                 let Some(found) = found else {
                     return Ok(None);
                 };
-                let expected = format!("{}:{}", self.code.fingerprint(), found.digest);
-                let vouched = found.fingerprint.as_deref() == Some(expected.as_str());
-                Ok(
-                    (vouched && found.finished && found.version == Some(last.version))
-                        .then(|| up_to_date(last.version)),
-                )
+                if !found.finished || found.version != Some(last.version) {
+                    return Ok(None);
+                }
+                let list = self.code.fingerprint();
+                let Some(stamp) = found.fingerprint.as_deref() else {
+                    return Ok(None);
+                };
+                let vouched = match stamp.strip_prefix(list) {
+                    Some("") => true,
+                    Some(recorded) => {
+                        let digest = match found.digest {
+                            Some(digest) => digest,
+                            None => store.row_digest(conn)?,
+                        };
+                        recorded.strip_prefix(':') == Some(digest.as_str())
+                    }
+                    None => false,
+                };
+                Ok(vouched.then(|| up_to_date(last.version)))
             },
         )
     }
 
     /// After a run that leaves every migration of the code applied, with
     /// every row checked against this list (the plan refuses otherwise):
-    /// the newest row records the list's fingerprint and the row digest, so
-    /// the next start-up check reads one row. In a transaction of its own
-    /// after the migrations': a crash before it only costs the next start-up
-    /// the full check.
-    fn stamp(
-        &self,
-        conn: &mut dyn MigrationConnection,
-        store: &crate::store::Store<'_>,
-    ) -> Result<()> {
+    /// the newest row records the list's fingerprint, so the next start-up
+    /// check reads one row. Where the triggers that clear it exist or can
+    /// be made now (a table this run created or upgraded), that is all;
+    /// elsewhere the row digest is recorded with it. In a transaction of
+    /// its own after the migrations': a crash before it only costs the next
+    /// start-up the full check.
+    fn stamp(&self, conn: &mut dyn MigrationConnection, locked: &Locked) -> Result<()> {
         let Some(last) = self.code.migrations.last() else {
             return Ok(());
         };
+        let store = &locked.store;
+        // Outside the transaction: a refused CREATE TRIGGER would abort it.
+        let guarded = locked.guarded || store.prepare_guard(conn).unwrap_or(false);
         let doing = "recording the list's fingerprint";
         self.in_transaction(conn, doing, |conn| {
-            let value = format!("{}:{}", self.code.fingerprint(), store.row_digest(conn)?);
+            let value = match guarded {
+                true => {
+                    store
+                        .clear_list_fingerprints(conn)
+                        .map_err(|e| store.error(doing, e))?;
+                    self.code.fingerprint().to_string()
+                }
+                false => format!("{}:{}", self.code.fingerprint(), store.row_digest(conn)?),
+            };
             store
                 .stamp_list_fingerprint(conn, last.version, &value)
                 .map_err(|e| store.error(doing, e))

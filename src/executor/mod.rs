@@ -48,6 +48,9 @@ pub(crate) struct Locked<'l> {
     pub session: &'l Session,
     pub shape: Shape,
     pub rows: Rows,
+    /// The triggers that clear the start-up stamp exist (see
+    /// `Store::prepare_guard`).
+    pub guarded: bool,
 }
 
 impl<'l> Locked<'l> {
@@ -118,11 +121,18 @@ impl<'e> Executor<'e> {
                     |conn, observer| {
                         let shape = store.inspect(conn)?;
                         let rows = store.load(conn, &shape)?;
+                        // Before any row changes, so that a change by this
+                        // command clears the stamp too. Only the start-up
+                        // shortcut depends on it: a failure (no right to
+                        // create triggers) is not the command's.
+                        let guarded =
+                            shape == Shape::Current && store.prepare_guard(conn).unwrap_or(false);
                         let locked = Locked {
                             store,
                             session,
                             shape,
                             rows,
+                            guarded,
                         };
                         body(conn, observer, locked)
                     },

@@ -31,19 +31,26 @@ pub(crate) struct CatalogQueries {
 }
 
 impl Dialect {
-    /// The catalog queries, leaving out the tracking table `table`.
-    /// `mariadb` picks MariaDB's form of the check-constraint join.
+    /// The catalog queries, leaving out the tracking table `table` with its
+    /// indexes and triggers, and PostgreSQL's function behind them. `mariadb` picks MariaDB's form of the
+    /// check-constraint join.
     pub(crate) fn catalog_queries(self, table: &TableName, mariadb: bool) -> CatalogQueries {
+        let tables = self.string_literal(table.name());
         match self {
-            Dialect::Sqlite => sqlite::queries(&self.string_literal(table.name())),
+            Dialect::Sqlite => sqlite::queries(&tables),
             Dialect::Postgres => {
                 let schema = match table.schema() {
                     Some(schema) => self.string_literal(schema),
                     None => String::from("current_schema()"),
                 };
-                postgres::queries(&schema, &self.string_literal(table.name()))
+                let function = self
+                    .stamp_guard(table)
+                    .and_then(|guard| guard.triggers.into_iter().next())
+                    .map(|(name, _)| self.string_literal(&name))
+                    .unwrap_or_else(|| String::from("NULL"));
+                postgres::queries(&schema, &tables, &function)
             }
-            Dialect::Mysql => mysql::queries(&self.string_literal(table.name()), mariadb),
+            Dialect::Mysql => mysql::queries(&tables, mariadb),
         }
     }
 

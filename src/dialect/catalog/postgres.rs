@@ -7,12 +7,12 @@ use super::CatalogQueries;
 const REL_NAME: &str = "CASE WHEN n.nspname = current_schema() THEN c.relname::text \
                         ELSE n.nspname || '.' || c.relname END";
 
-/// User relations: no system schema, not the tracking table, not owned by
-/// an extension.
-fn user_relations(schema: &str, table: &str) -> String {
+/// User relations: no system schema, not the tool's own tables (`tables`,
+/// string literals), not owned by an extension.
+fn user_relations(schema: &str, tables: &str) -> String {
     format!(
         "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg!_%' ESCAPE '!' \
-         AND NOT (n.nspname = {schema} AND c.relname = {table}) \
+         AND NOT (n.nspname = {schema} AND c.relname IN ({tables})) \
          AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = 'pg_class'::regclass \
          AND dep.objid = c.oid AND dep.deptype = 'e')"
     )
@@ -31,8 +31,9 @@ fn action(column: &str) -> String {
     )
 }
 
-pub(super) fn queries(schema: &str, table: &str) -> CatalogQueries {
-    let user = user_relations(schema, table);
+/// `function`: the tool's own trigger function, left out.
+pub(super) fn queries(schema: &str, tables: &str, function: &str) -> CatalogQueries {
+    let user = user_relations(schema, tables);
     let columns = format!(
         "SELECT {REL_NAME}, a.attname::text, a.attnum::text, format_type(a.atttypid, a.atttypmod), \
          CASE WHEN a.attnotnull THEN '0' ELSE '1' END, pg_get_expr(d.adbin, d.adrelid), \
@@ -130,6 +131,7 @@ pub(super) fn queries(schema: &str, table: &str) -> CatalogQueries {
          pg_get_functiondef(p.oid) \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          WHERE p.prokind IN ('f', 'p') AND {schemas} AND {proc_ext} \
+         AND NOT (n.nspname = {schema} AND p.proname = {function}) \
          ORDER BY 1, 2",
         schemas = user_schema("n"),
         type_ext = not_extension("pg_type", "t"),

@@ -7,8 +7,9 @@ use super::CatalogQueries;
 
 const USER_TABLE: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
-pub(super) fn queries(table: &str) -> CatalogQueries {
-    let user = format!("{USER_TABLE} AND m.name <> {table}");
+/// `tables`: the tool's own, left out (a list of string literals).
+pub(super) fn queries(tables: &str) -> CatalogQueries {
+    let user = format!("{USER_TABLE} AND m.name NOT IN ({tables})");
     let columns = format!(
         "SELECT m.name, p.name, CAST(p.cid AS TEXT), UPPER(p.type), \
          CASE WHEN p.\"notnull\" = 0 THEN '1' ELSE '0' END, p.dflt_value, \
@@ -41,6 +42,7 @@ pub(super) fn queries(table: &str) -> CatalogQueries {
         "SELECT m.type, CASE WHEN m.type = 'trigger' THEN m.name || ' ON ' || m.tbl_name \
          ELSE m.name END, m.sql FROM sqlite_schema m \
          WHERE m.type IN ('view', 'trigger') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+         AND NOT (m.type = 'trigger' AND m.tbl_name IN ({tables})) \
          UNION ALL \
          SELECT 'table_sql', m.name, m.sql FROM sqlite_schema m WHERE {user} \
          ORDER BY 1, 2"
