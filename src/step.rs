@@ -203,13 +203,30 @@ impl Runner<'_> {
             return Err(self.bookkeeping_failure(work, &e, false));
         }
         let settings = self.session.migration_session();
-        let mut outcome = match &settings {
+        // MySQL, a migration that asked for a transaction and has no code
+        // step: its statements run with autocommit off, so the data changes
+        // after its last DDL commit together with the row's settling, one
+        // commit instead of one each (DDL still commits at once, and the
+        // dirty row is already committed). Autocommit comes back on, which
+        // commits what ran, whether the statements succeeded or not.
+        let grouped = conn.dialect().groups_commits() && work.transaction && work.code.is_none();
+        let settings = settings.map(|(during, after)| match grouped {
+            true => (format!("{during}; SET autocommit = 0"), format!("SET autocommit = 1; {after}")),
+            false => (during, after),
+        });
+        let outcome = match &settings {
             Some((during, _)) => conn
                 .batch_execute(during)
                 .map_err(|e| BodyError::Statement(0, e))
                 .and_then(|()| self.body(conn, observer, work)),
             None => self.body(conn, observer, work),
         };
+        // Settled inside the group, before autocommit commits it.
+        let settled = match (&outcome, grouped) {
+            (Ok(elapsed), true) => Some(self.settle(conn, work, *elapsed)),
+            _ => None,
+        };
+        let mut outcome = outcome;
         if let Some((_, after)) = &settings {
             if let Err(e) = conn.batch_execute(after) {
                 outcome = outcome.and(Err(BodyError::Statement(0, e)));
@@ -223,13 +240,23 @@ impl Runner<'_> {
             // Outside a transaction its changes stay: the row stays dirty.
             Err(BodyError::Code(message)) => return Err(self.code_failure(work, &message, true)),
         };
-        let settled = match work.direction {
-            Direction::Up => self.store.mark_done(conn, &self.row(work, true, elapsed)),
-            Direction::Down => self.store.delete(conn, work.version),
-        };
+        let settled = settled.unwrap_or_else(|| self.settle(conn, work, elapsed));
         match settled {
             Ok(()) => Ok(self.report(work, elapsed)),
             Err(e) => Err(self.bookkeeping_failure(work, &e, true)),
+        }
+    }
+
+    /// Marks a dirty-row migration finished (up) or removes its row (down).
+    fn settle(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        work: &Work,
+        elapsed: f64,
+    ) -> Result<(), WriteError> {
+        match work.direction {
+            Direction::Up => self.store.mark_done(conn, &self.row(work, true, elapsed)),
+            Direction::Down => self.store.delete(conn, work.version),
         }
     }
 

@@ -71,6 +71,13 @@ impl Dialect {
         !matches!(self, Dialect::Mysql)
     }
 
+    /// Whether a dirty-row migration's data changes may share one commit
+    /// with its row's settling (autocommit off around its statements):
+    /// MySQL, where DDL commits at once anyway (see `Runner::dirty_row`).
+    pub(crate) fn groups_commits(self) -> bool {
+        matches!(self, Dialect::Mysql)
+    }
+
     /// Bind placeholder number `n` (1-based).
     pub(crate) fn placeholder(self, n: usize) -> String {
         match self {
