@@ -14,6 +14,8 @@ use crate::observer::{Observer, StepInfo};
 use crate::report::{Direction, StepReport};
 use crate::session::Session;
 use crate::store::{Store, WriteError};
+
+mod dirty;
 use crate::tracking::AppliedMigration;
 use crate::transaction::{self, BeginError};
 
@@ -189,119 +191,6 @@ impl Runner<'_> {
         Ok(self.report(work, elapsed))
     }
 
-    fn dirty_row(
-        &self,
-        conn: &mut dyn MigrationConnection,
-        observer: &mut dyn Observer,
-        work: &Work,
-    ) -> Result<StepReport, Box<MigrationFailure>> {
-        let marked = match work.direction {
-            Direction::Up => self.store.insert(conn, &self.row(work, false, 0.0)),
-            Direction::Down => self.store.mark_dirty(conn, work.version),
-        };
-        if let Err(e) = marked {
-            return Err(self.bookkeeping_failure(work, &e, false));
-        }
-        let settings = self.session.migration_session();
-        // MySQL, a migration that asked for a transaction and has no code
-        // step: its statements run with autocommit off, so the data changes
-        // after its last DDL commit together with the row's settling, one
-        // commit instead of one each (DDL still commits at once, and the
-        // dirty row is already committed). Autocommit comes back on, which
-        // commits what ran, whether the statements succeeded or not.
-        let grouped = conn.dialect().groups_commits() && work.transaction && work.code.is_none();
-        let settings = settings.map(|(during, after)| match grouped {
-            true => (format!("{during}; SET autocommit = 0"), format!("SET autocommit = 1; {after}")),
-            false => (during, after),
-        });
-        let outcome = match &settings {
-            Some((during, _)) => conn
-                .batch_execute(during)
-                .map_err(|e| BodyError::Statement(0, e))
-                .and_then(|()| self.body(conn, observer, work)),
-            None => self.body(conn, observer, work),
-        };
-        // Settled inside the group, before autocommit commits it.
-        let settled = match (&outcome, grouped) {
-            (Ok(elapsed), true) => Some(self.settle(conn, work, *elapsed)),
-            _ => None,
-        };
-        let mut outcome = outcome;
-        if let Some((_, after)) = &settings {
-            if let Err(e) = conn.batch_execute(after) {
-                outcome = outcome.and(Err(BodyError::Statement(0, e)));
-            }
-        }
-        let elapsed = match outcome {
-            Ok(elapsed) => elapsed,
-            Err(BodyError::Statement(index, e)) => {
-                return Err(self.statement_failed_dirty(conn, work, index, &e))
-            }
-            // Outside a transaction its changes stay: the row stays dirty.
-            Err(BodyError::Code(message)) => return Err(self.code_failure(work, &message, true)),
-        };
-        let settled = settled.unwrap_or_else(|| self.settle(conn, work, elapsed));
-        match settled {
-            Ok(()) => Ok(self.report(work, elapsed)),
-            Err(e) => Err(self.bookkeeping_failure(work, &e, true)),
-        }
-    }
-
-    /// Marks a dirty-row migration finished (up) or removes its row (down).
-    fn settle(
-        &self,
-        conn: &mut dyn MigrationConnection,
-        work: &Work,
-        elapsed: f64,
-    ) -> Result<(), WriteError> {
-        match work.direction {
-            Direction::Up => self.store.mark_done(conn, &self.row(work, true, elapsed)),
-            Direction::Down => self.store.delete(conn, work.version),
-        }
-    }
-
-    /// A statement of a dirty-row migration failed. When it was the first
-    /// and the database rejected it outright (nothing ran), the dirty row is
-    /// taken back: there is nothing for a person to check.
-    fn statement_failed_dirty(
-        &self,
-        conn: &mut dyn MigrationConnection,
-        work: &Work,
-        index: usize,
-        error: &diesel::result::Error,
-    ) -> Box<MigrationFailure> {
-        let message = error.to_string();
-        let dialect = conn.dialect();
-        let lock_timeout = dialect.is_lock_timeout(&message);
-        // A first statement cancelled on a lock wait kept nothing, once any
-        // invalid index a concurrent build left is dropped.
-        let dropped_index = match (index, lock_timeout) {
-            (1, true) => self.drop_invalid_index(conn, work.statements[0]),
-            _ => None,
-        };
-        let clean = index == 1 && (lock_timeout || dialect.rejected_before_running(&message));
-        let taken_back = clean
-            && match work.direction {
-                Direction::Up => self.store.delete(conn, work.version).is_ok(),
-                Direction::Down => self.store.mark_applied(conn, work.version).is_ok(),
-            };
-        let stage = match index {
-            0 => FailureStage::Bookkeeping,
-            _ => FailureStage::Statement,
-        };
-        let mut failure = self.failure(
-            work,
-            stage,
-            (index > 0).then_some(index),
-            &message,
-            !taken_back,
-        );
-        failure.nothing_ran = taken_back;
-        failure.dropped_index = dropped_index;
-        self.note_lock_wait(conn, work, &mut failure);
-        failure
-    }
-
     /// A statement that gave up waiting for a lock: names who held it.
     fn note_lock_wait(
         &self,
@@ -319,24 +208,6 @@ impl Runner<'_> {
             .copied()
             .unwrap_or_default();
         failure.blockers = self.blockers(conn, statement);
-    }
-
-    /// PostgreSQL: the INVALID index a cancelled `CREATE INDEX CONCURRENTLY`
-    /// left behind, dropped; its name.
-    fn drop_invalid_index(
-        &self,
-        conn: &mut dyn MigrationConnection,
-        statement: &str,
-    ) -> Option<String> {
-        let index = crate::guardrails::concurrent_index(statement)?;
-        let dialect = conn.dialect();
-        let check = crate::dialect::Sql::new(dialect.invalid_index_query(&index)?, Vec::new());
-        if conn.scalar_i64(&check).ok()? != Some(1) {
-            return None;
-        }
-        conn.batch_execute(&dialect.drop_index_concurrently(&index)?)
-            .ok()?;
-        Some(index)
     }
 
     /// The sessions holding locks on the tables `statement` names.

@@ -71,11 +71,14 @@ impl Dialect {
         !matches!(self, Dialect::Mysql)
     }
 
-    /// Whether a dirty-row migration's data changes may share one commit
-    /// with its row's settling (autocommit off around its statements):
-    /// MySQL, where DDL commits at once anyway (see `Runner::dirty_row`).
-    pub(crate) fn groups_commits(self) -> bool {
-        matches!(self, Dialect::Mysql)
+    /// The statements that let a dirty-row migration's data changes share
+    /// one commit with its row's settling, and end that (see
+    /// `Runner::dirty_row`): MySQL, where DDL commits at once anyway.
+    pub(crate) fn commit_group(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Dialect::Mysql => Some(("SET autocommit = 0", "SET autocommit = 1")),
+            Dialect::Sqlite | Dialect::Postgres => None,
+        }
     }
 
     /// Bind placeholder number `n` (1-based).
