@@ -53,6 +53,7 @@ on_all_backends!(
     failing_down_keeps_the_migration_applied,
     single_transaction_is_all_or_nothing,
     non_transactional_failure_is_visibly_dirty,
+    a_default_migration_failing_midway_keeps_what_mysql_committed,
 );
 
 fn rollback_runs_down_newest_first(db: TestDb) {
@@ -306,6 +307,50 @@ fn non_transactional_failure_is_visibly_dirty(db: TestDb) {
     let status = migrator.status(&mut conn).unwrap();
     assert_eq!(status.migrations[1].state, StatusState::Dirty);
     assert!(migrator.apply(&mut conn).is_err(), "refused until repair");
+}
+
+/// A migration that asked for a transaction fails at its third statement.
+/// PostgreSQL and SQLite keep nothing of it. MySQL, where its statements run
+/// with autocommit off so its data changes commit with its row: the table
+/// (DDL commits at once) and the row inserted before the failure are kept,
+/// the row is dirty, and the connection has autocommit on again.
+fn a_default_migration_failing_midway_keeps_what_mysql_committed(db: TestDb) {
+    static LIST: [Migration; 2] = [
+        REVERSIBLE[0],
+        m(
+            2,
+            "Fails after a table and a row",
+            &[
+                "CREATE TABLE kept (id INTEGER)",
+                "INSERT INTO kept (id) VALUES (1)",
+                "INSERT INTO no_such_table (id) VALUES (1)",
+            ],
+            &[],
+        ),
+    ];
+    let mut conn = db.connect();
+    let err = Migrator::new(&LIST).apply(&mut conn).expect_err("fails");
+    let Error::MigrationFailed { failure } = &err else {
+        panic!("{err}")
+    };
+    match db.backend {
+        Backend::Mysql => {
+            assert!(failure.dirty, "{err}");
+            assert_eq!(
+                db.count("kept"),
+                1,
+                "the row before the failure was committed"
+            );
+            assert_eq!(db.tracked("schema_migrations"), [(1, true), (2, false)]);
+            let autocommit = common::scalar(&mut conn, "SELECT @@autocommit AS value");
+            assert_eq!(autocommit.expect("read"), Some(1));
+        }
+        Backend::Postgres | Backend::Sqlite => {
+            assert!(!failure.dirty, "{err}");
+            assert!(!db.table_exists("kept"));
+            assert_eq!(db.tracked("schema_migrations"), [(1, true)]);
+        }
+    }
 }
 
 #[test]

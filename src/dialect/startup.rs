@@ -133,6 +133,7 @@ impl Dialect {
                 ),
                 vec![Bind::Text(table.name().to_string())],
             ),
+            // MySQL has no guard (see `stamp_guard`) and is never asked.
             Dialect::Postgres | Dialect::Mysql => Sql::new(
                 "SELECT CAST(t.tgname AS TEXT) FROM pg_trigger t \
                  WHERE t.tgrelid = to_regclass($1) AND NOT t.tgisinternal"
@@ -176,10 +177,14 @@ impl Dialect {
             }
             match self {
                 // The function finds the table by the trigger's own
-                // schema and name, whatever the session's search_path.
+                // schema and name, whatever the session's search_path, and
+                // the stamped row by the partial index: without statistics
+                // the planner takes `IS NOT NULL` for nearly every row and
+                // would scan the table on every change.
                 Dialect::Postgres => {
                     statements.push(format!(
-                        "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS \
+                        "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql \
+                         SET enable_seqscan = off AS \
                          $vm_stamp$BEGIN EXECUTE format('UPDATE %I.%I {clear}', \
                          TG_TABLE_SCHEMA, TG_TABLE_NAME); RETURN NULL; END$vm_stamp$",
                         function = in_schema(name),
@@ -228,9 +233,10 @@ impl Dialect {
         }
     }
 
-    /// Forgets every row's list fingerprint, in the transaction of a change
-    /// to rows the fingerprints vouched for (repair): the next start-up
-    /// check goes the full way.
+    /// Forgets every row's list fingerprint: in the transaction of a change
+    /// to rows the fingerprints vouched for where no trigger does it
+    /// (repair), and before a stamp where the triggers exist, so that only
+    /// the newest row is ever stamped.
     pub(crate) fn clear_list_fingerprints(self, table: &TableName) -> String {
         format!(
             "UPDATE {} SET list_fingerprint = NULL WHERE list_fingerprint IS NOT NULL",
@@ -238,7 +244,8 @@ impl Dialect {
         )
     }
 
-    /// Records `<list>:<digest>` on the newest row.
+    /// Records the stamp (`<list>`, or `<list>:<digest>` without the
+    /// triggers) on the newest row.
     pub(crate) fn stamp_list_fingerprint(
         self,
         table: &TableName,
