@@ -66,6 +66,29 @@ pub(crate) struct Work<'a> {
     pub code: Option<(&'a str, CodeFn)>,
 }
 
+/// Where a step sits among dirty-row migrations applied one after another
+/// (MySQL): its dirty row may have been committed with the step before's
+/// settling, and it may do the same for the step after it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Chain<'c, 'a> {
+    /// What the step before left for this one.
+    pub from_previous: Handoff,
+    /// The migration the run applies next, if any.
+    pub next: Option<&'c Work<'a>>,
+}
+
+/// What a step leaves for the next (MySQL, migrations in commit groups):
+/// the next one's dirty row, committed with this one's settling, and the
+/// session still in the migrations' settings with autocommit off, so the
+/// next one's statements start at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Handoff {
+    /// The next step's dirty row is written.
+    pub row_written: bool,
+    /// The next step's commit group is open.
+    pub group_open: bool,
+}
+
 /// What failed in a migration's body.
 enum BodyError {
     /// A statement (1-based; 0: the settings around them).
@@ -96,16 +119,18 @@ pub(crate) struct Runner<'r> {
 impl Runner<'_> {
     /// Runs `work` under `protocol`. A failure says where and how much of
     /// the migration the database kept; the caller adds what completed
-    /// before it.
+    /// before it. Besides the report: what it left for the next step (see
+    /// [`Chain`]).
     pub(crate) fn run(
         &self,
         conn: &mut dyn MigrationConnection,
         observer: &mut dyn Observer,
         work: &Work,
         protocol: Protocol,
-    ) -> Result<StepReport, Box<MigrationFailure>> {
+        chain: Chain,
+    ) -> Result<(StepReport, Handoff), Box<MigrationFailure>> {
         match protocol {
-            Protocol::DirtyRow => self.dirty_row(conn, observer, work),
+            Protocol::DirtyRow => self.dirty_row(conn, observer, work, chain),
             Protocol::Atomic | Protocol::InOuterTransaction => {
                 let own = protocol == Protocol::Atomic;
                 let pragma_failed = |e: diesel::result::Error| {
@@ -118,6 +143,7 @@ impl Runner<'_> {
                     pragma_failed,
                     |conn| self.transactional(conn, observer, work, own),
                 )
+                .map(|done| (done, Handoff::default()))
             }
         }
     }

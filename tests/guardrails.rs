@@ -93,8 +93,10 @@ macro_rules! on_servers {
 on_servers!(
     a_blocked_migration_gives_up_and_names_the_blocker,
     retries_succeed_once_the_blocker_ends,
+    a_retried_migration_that_follows_another_in_the_run_applies_once,
     a_slow_statement_is_stopped,
     settings_never_leak,
+    migrations_in_one_run_each_get_the_limits_and_none_leak,
 );
 
 fn a_blocked_migration_gives_up_and_names_the_blocker(db: TestDb) {
@@ -177,6 +179,42 @@ fn retries_succeed_once_the_blocker_ends(db: TestDb) {
         db.tracked("schema_migrations"),
         [(1, true), (2, true)],
         "applied once"
+    );
+}
+
+/// On MySQL the second migration's dirty row is written in the commit that
+/// settles the first; when its first statement then gives up on the lock,
+/// the row is taken back and the retry writes it again.
+fn a_retried_migration_that_follows_another_in_the_run_applies_once(db: TestDb) {
+    static THREE: &[Migration] = &[
+        BASE[0],
+        m(2, "Create u", &["CREATE TABLE u (id INTEGER PRIMARY KEY)"]),
+        m(3, "Add a column", &["ALTER TABLE t ADD COLUMN c INTEGER"]),
+    ];
+    Migrator::new(BASE).apply(&mut db.connect()).unwrap();
+    let (mut blocker, _) = hold_table(&db);
+    let url = db.url.clone();
+    let apply = std::thread::spawn(move || {
+        let mut conn = common::connect_url(&url).unwrap();
+        let mut retries = Retries::default();
+        let result = Migrator::new(THREE)
+            .apply_with(
+                &mut conn,
+                ApplyOptions::default().guardrails(guarded(1, 5)),
+                &mut retries,
+            )
+            .map(|report| report.applied.len());
+        (result, retries.0)
+    });
+    std::thread::sleep(Duration::from_millis(2500));
+    blocker.batch_execute("COMMIT").unwrap();
+    let (result, retried) = returns_within(Duration::from_secs(60), move || apply.join().unwrap());
+    assert_eq!(result.expect("succeeds on a retry"), 2);
+    assert!(retried >= 1, "retried {retried} time(s)");
+    assert_eq!(
+        db.tracked("schema_migrations"),
+        [(1, true), (2, true), (3, true)],
+        "each applied once"
     );
 }
 
@@ -283,6 +321,55 @@ fn settings_never_leak(db: TestDb) {
     assert_eq!(
         plain, before,
         "the next migration runs with the session's own setting"
+    );
+}
+
+/// Three migrations in one run (on MySQL the later ones start in the
+/// settings the one before left on): each runs under the ddl lock timeout
+/// asked for, and afterwards the connection has its own setting and, on
+/// MySQL, autocommit back.
+fn migrations_in_one_run_each_get_the_limits_and_none_leak(db: TestDb) {
+    let (lock_setting, text) = match db.backend {
+        Backend::Postgres => ("current_setting('lock_timeout')", "TEXT"),
+        _ => ("CAST(@@SESSION.lock_wait_timeout AS CHAR)", "CHAR"),
+    };
+    let list: &'static [Migration] = Box::leak(
+        (1..=3)
+            .map(|i| {
+                let sql = format!("CREATE TABLE seen_{i} AS SELECT {lock_setting} AS lock_value");
+                let statements = vec![common::leak(sql)];
+                m(i, "Seen", Box::leak(statements.into_boxed_slice()))
+            })
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    );
+    let mut conn = db.connect();
+    let before = common::texts(&mut conn, &format!("SELECT {lock_setting} AS value")).unwrap();
+    Migrator::new(list)
+        .with_guardrails(Guardrails::default().ddl_lock_timeout(Duration::from_secs(7)))
+        .apply(&mut conn)
+        .unwrap();
+    let after = common::texts(&mut conn, &format!("SELECT {lock_setting} AS value")).unwrap();
+    assert_eq!(before, after, "the connection has its own setting back");
+    let expected = match db.backend {
+        Backend::Postgres => "7s",
+        _ => "7",
+    };
+    for i in 1..=3 {
+        let seen = common::texts(
+            &mut conn,
+            &format!("SELECT CAST(lock_value AS {text}) AS value FROM seen_{i}"),
+        )
+        .unwrap();
+        assert_eq!(seen, [Some(String::from(expected))], "migration {i}");
+    }
+    if db.backend == Backend::Mysql {
+        let autocommit = common::scalar(&mut conn, "SELECT @@autocommit AS value");
+        assert_eq!(autocommit.expect("read"), Some(1));
+    }
+    assert_eq!(
+        db.tracked("schema_migrations"),
+        [(1, true), (2, true), (3, true)]
     );
 }
 

@@ -54,6 +54,7 @@ on_all_backends!(
     single_transaction_is_all_or_nothing,
     non_transactional_failure_is_visibly_dirty,
     a_default_migration_failing_midway_keeps_what_mysql_committed,
+    a_second_migration_rejected_outright_leaves_no_row,
 );
 
 fn rollback_runs_down_newest_first(db: TestDb) {
@@ -351,6 +352,39 @@ fn a_default_migration_failing_midway_keeps_what_mysql_committed(db: TestDb) {
             assert_eq!(db.tracked("schema_migrations"), [(1, true)]);
         }
     }
+}
+
+/// The second migration of a run is rejected at its first statement, so
+/// nothing of it ran. On MySQL its dirty row was written in the commit that
+/// settled the first migration; it is taken back, and the first stays done.
+fn a_second_migration_rejected_outright_leaves_no_row(db: TestDb) {
+    static LIST: [Migration; 3] = [
+        REVERSIBLE[0],
+        m(
+            2,
+            "Does not parse",
+            &["CREATE TABLE broken (id INTEGER"],
+            &[],
+        ),
+        REVERSIBLE[2],
+    ];
+    let mut conn = db.connect();
+    let err = Migrator::new(&LIST).apply(&mut conn).expect_err("fails");
+    let Error::MigrationFailed { failure } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(failure.version, 2, "{err}");
+    assert!(!failure.dirty, "{err}");
+    assert_eq!(
+        failure
+            .completed
+            .iter()
+            .map(|c| c.version)
+            .collect::<Vec<_>>(),
+        [1]
+    );
+    assert_eq!(db.tracked("schema_migrations"), [(1, true)]);
+    assert!(!db.table_exists("shelves"));
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::observer::Observer;
 use crate::plan::{plan_apply, ApplyPlan};
 use crate::report::{ApplyReport, PendingMigration, StepReport};
 use crate::session::Session;
-use crate::step::{Protocol, Work};
+use crate::step::{Chain, Handoff, Protocol, Work};
 use crate::tracking::Shape;
 use crate::transaction::{self, BeginError};
 
@@ -300,10 +300,20 @@ impl Executor<'_> {
         plan: &ApplyPlan,
         mut report: ApplyReport,
     ) -> Result<ApplyReport> {
-        for &(migration, checksum) in &plan.pending {
-            let work = up_work(migration, checksum);
-            match self.run_step(conn, observer, locked, &work) {
-                Ok(done) => {
+        let mut works = plan
+            .pending
+            .iter()
+            .map(|&(migration, checksum)| up_work(migration, checksum))
+            .peekable();
+        let mut handoff = Handoff::default();
+        while let Some(work) = works.next() {
+            let chain = Chain {
+                from_previous: handoff,
+                next: works.peek(),
+            };
+            match self.run_chained(conn, observer, locked, &work, chain) {
+                Ok((done, left)) => {
+                    handoff = left;
                     report.version = report.version.max(done.version);
                     observer.migration_finished(&done);
                     report.applied.push(done);
@@ -348,8 +358,9 @@ impl Executor<'_> {
                 let runner = locked.runner();
                 let mut done: Vec<StepReport> = Vec::new();
                 for work in &works {
-                    match runner.run(conn, observer, work, Protocol::InOuterTransaction) {
-                        Ok(step) => done.push(step),
+                    let outer = Protocol::InOuterTransaction;
+                    match runner.run(conn, observer, work, outer, Chain::default()) {
+                        Ok((step, _)) => done.push(step),
                         Err(mut failure) => {
                             transaction::rollback(conn);
                             failure.whole_run_rolled_back = true;

@@ -20,7 +20,7 @@ use crate::observer::StepInfo;
 use crate::plan::{CodeList, PlanOptions};
 use crate::report::StepReport;
 use crate::session::{Session, Setup};
-use crate::step::{Protocol, Runner, Work};
+use crate::step::{Chain, Handoff, Protocol, Runner, Work};
 use crate::store::{Rows, Store};
 use crate::table::TableName;
 use crate::tracking::Shape;
@@ -185,18 +185,36 @@ impl Executor<'_> {
         locked: &Locked,
         work: &Work,
     ) -> Result<StepReport, Box<MigrationFailure>> {
+        self.run_chained(conn, observer, locked, work, Chain::default())
+            .map(|(done, _)| done)
+    }
+
+    /// Runs one step, retrying a lock wait that ran out while nothing of
+    /// it ran; besides the report, what it left for the next step (see
+    /// [`Chain`]).
+    fn run_chained(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        observer: &mut dyn Observer,
+        locked: &Locked,
+        work: &Work,
+        mut chain: Chain,
+    ) -> Result<(StepReport, Handoff), Box<MigrationFailure>> {
         let runner = locked.runner();
         let protocol = Protocol::choose(conn.dialect(), work.transaction, false);
         let retries = self.guardrails.retries;
         let mut attempt = 0;
         loop {
-            match runner.run(conn, observer, work, protocol) {
+            match runner.run(conn, observer, work, protocol, chain) {
                 Err(failure)
                     if failure.lock_timeout
                         && attempt < retries
                         && (protocol == Protocol::Atomic || failure.nothing_ran) =>
                 {
                     attempt += 1;
+                    // Nothing ran: the dirty row was taken back and the
+                    // tool's settings restored.
+                    chain.from_previous = Handoff::default();
                     let pause = Guardrails::pause(attempt);
                     let step = StepInfo {
                         version: work.version,

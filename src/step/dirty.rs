@@ -2,7 +2,7 @@
 //! statements run one by one, and settled after, so a failure or crash in
 //! between stays visible (MySQL, `transaction: false`).
 
-use super::{BodyError, Runner, Work};
+use super::{BodyError, Chain, Handoff, Protocol, Runner, Work};
 use crate::connection::MigrationConnection;
 use crate::error::{FailureStage, MigrationFailure};
 use crate::observer::Observer;
@@ -15,15 +15,17 @@ impl Runner<'_> {
         conn: &mut dyn MigrationConnection,
         observer: &mut dyn Observer,
         work: &Work,
-    ) -> Result<StepReport, Box<MigrationFailure>> {
-        let marked = match work.direction {
-            Direction::Up => self.store.insert(conn, &self.row(work, false, 0.0)),
-            Direction::Down => self.store.mark_dirty(conn, work.version),
+        chain: Chain,
+    ) -> Result<(StepReport, Handoff), Box<MigrationFailure>> {
+        let given = chain.from_previous;
+        let marked = match (work.direction, given.row_written) {
+            (Direction::Up, true) => Ok(()),
+            (Direction::Up, false) => self.store.insert(conn, &self.row(work, false, 0.0)),
+            (Direction::Down, _) => self.store.mark_dirty(conn, work.version),
         };
         if let Err(e) = marked {
             return Err(self.bookkeeping_failure(work, &e, false));
         }
-        let settings = self.session.migration_session();
         // MySQL, a migration that asked for a transaction and has no code
         // step: its statements run with autocommit off, so the data changes
         // after its last DDL commit together with the row's settling, one
@@ -32,31 +34,49 @@ impl Runner<'_> {
         // autocommit comes back on (so under the migration's lock timeouts,
         // not the tool's); turning it on commits what ran, whether the
         // statements succeeded or not.
-        let group = conn
-            .dialect()
-            .commit_group()
-            .filter(|_| work.transaction && work.code.is_none());
-        let grouped = group.is_some();
+        let settings = self.session.migration_session();
+        let group = self.commit_group(conn, work).filter(|_| settings.is_some());
         let settings = settings.map(|(during, after)| match group {
             Some((off, on)) => (format!("{during}; {off}"), format!("{on}; {after}")),
             None => (during, after),
         });
+        // The step before left the migration's settings on and autocommit
+        // off for this one (see `Handoff`).
+        let opened = given.group_open && group.is_some();
         let outcome = match &settings {
-            Some((during, _)) => conn
+            Some((during, _)) if !opened => conn
                 .batch_execute(during)
                 .map_err(|e| BodyError::Statement(0, e))
                 .and_then(|()| self.body(conn, observer, work)),
-            None => self.body(conn, observer, work),
+            _ => self.body(conn, observer, work),
         };
         // Settled inside the group, before autocommit commits it.
-        let settled = match (&outcome, grouped) {
-            (Ok(elapsed), true) => Some(self.settle(conn, work, *elapsed)),
+        let settled = match (&outcome, group) {
+            (Ok(elapsed), Some(_)) => Some(self.settle(conn, work, *elapsed)),
             _ => None,
         };
+        let next = chain.next.filter(|_| matches!(settled, Some(Ok(()))));
+        let row_written = next.is_some_and(|next| self.write_next_row(conn, next));
+        let group_open = row_written && next.is_some_and(|n| self.commit_group(conn, n).is_some());
         let mut outcome = outcome;
         if let Some((_, after)) = &settings {
-            if let Err(e) = conn.batch_execute(after) {
+            // Going on in the same settings: a plain commit ends the group.
+            let closing = match group_open {
+                true => conn.dialect().commit(),
+                false => after.as_str(),
+            };
+            if let Err(e) = conn.batch_execute(closing) {
                 outcome = outcome.and(Err(BodyError::Statement(0, e)));
+            }
+        }
+        if outcome.is_err() && row_written {
+            // The run stops here: the next row, if committed, is taken
+            // back, and the tool's settings come back.
+            if let (true, Some((_, after))) = (group_open, &settings) {
+                let _ = conn.batch_execute(after);
+            }
+            if let Some(next) = chain.next {
+                let _ = self.store.delete(conn, next.version);
             }
         }
         let elapsed = match outcome {
@@ -68,10 +88,39 @@ impl Runner<'_> {
             Err(BodyError::Code(message)) => return Err(self.code_failure(work, &message, true)),
         };
         let settled = settled.unwrap_or_else(|| self.settle(conn, work, elapsed));
+        let handoff = Handoff {
+            row_written,
+            group_open,
+        };
         match settled {
-            Ok(()) => Ok(self.report(work, elapsed)),
+            Ok(()) => Ok((self.report(work, elapsed), handoff)),
             Err(e) => Err(self.bookkeeping_failure(work, &e, true)),
         }
+    }
+
+    /// The statements that open and close `work`'s commit group, if it
+    /// runs in one (see `Dialect::commit_group`).
+    fn commit_group(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        work: &Work,
+    ) -> Option<(&'static str, &'static str)> {
+        conn.dialect()
+            .commit_group()
+            .filter(|_| work.transaction && work.code.is_none())
+    }
+
+    /// Inside a commit group, after the settling: the next migration's
+    /// dirty row, so that one commit settles this migration and marks the
+    /// next one started (one commit per migration fewer; the next one's
+    /// statements follow at once, and a crash in between leaves it dirty
+    /// with nothing run, as a crash right after its own dirty row would).
+    /// When the insert fails, the next migration writes its row itself and
+    /// meets the error there.
+    fn write_next_row(&self, conn: &mut dyn MigrationConnection, next: &Work) -> bool {
+        let chained = next.direction == Direction::Up
+            && Protocol::choose(conn.dialect(), next.transaction, false) == Protocol::DirtyRow;
+        chained && self.store.insert(conn, &self.row(next, false, 0.0)).is_ok()
     }
 
     /// Marks a dirty-row migration finished (up) or removes its row (down).
