@@ -94,6 +94,56 @@ pub trait Ops {
     fn diesel(&mut self) -> DieselConnection<'_>;
 }
 
+/// A statement diesel keeps prepared on the connection, keyed by its text
+/// (it prepares a raw `sql_query` anew on every call: on MySQL one more
+/// round trip and a parse on the server for every tracking-row write). Its
+/// text holds no literal (see [`Sql::reused`]), so every `?` or `$n` in it
+/// is a placeholder, replaced here by diesel's own in order.
+struct Reused<'s>(&'s Sql);
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for Reused<'_>
+where
+    DB: diesel::backend::Backend
+        + diesel::sql_types::HasSqlType<BigInt>
+        + diesel::sql_types::HasSqlType<Text>,
+    i64: diesel::serialize::ToSql<BigInt, DB>,
+    String: diesel::serialize::ToSql<Text, DB>,
+    Option<String>: diesel::serialize::ToSql<Nullable<Text>, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        let mut binds = self.0.binds.iter();
+        let mut rest = self.0.text.as_str();
+        while let Some(at) = rest.find(['?', '$']) {
+            out.push_sql(&rest[..at]);
+            let after = &rest[at + 1..];
+            let digits = match rest.as_bytes()[at] {
+                b'$' => after.bytes().take_while(u8::is_ascii_digit).count(),
+                _ => 0,
+            };
+            rest = &after[digits..];
+            match binds.next() {
+                Some(Bind::I64(v)) => out.push_bind_param::<BigInt, _>(v)?,
+                Some(Bind::Text(v)) => out.push_bind_param::<Text, _>(v)?,
+                Some(Bind::OptText(v)) => out.push_bind_param::<Nullable<Text>, _>(v)?,
+                None => {
+                    let message = "a reused statement has more placeholders than values";
+                    return Err(diesel::result::Error::QueryBuilderError(message.into()));
+                }
+            }
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryId for Reused<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
 macro_rules! bind_all {
     ($conn:ty, $sql:expr) => {{
         let mut query =
@@ -123,7 +173,10 @@ macro_rules! impl_ops {
 
             fn execute(&mut self, sql: &Sql) -> QueryResult<usize> {
                 STATEMENTS.fetch_add(1, Ordering::Relaxed);
-                bind_all!($conn, sql).execute(self)
+                match sql.reused {
+                    true => self.execute_returning_count(&Reused(sql)),
+                    false => bind_all!($conn, sql).execute(self),
+                }
             }
 
             fn load_rows(&mut self, sql: &str) -> QueryResult<Vec<RawRow>> {

@@ -28,17 +28,40 @@ pub enum Bind {
     OptText(Option<String>),
 }
 
+/// A time as the tracking table stores it, to the microsecond.
+pub(crate) fn timestamp_text(time: chrono::NaiveDateTime) -> String {
+    time.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
 /// A statement and its bound values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(unreachable_pub)]
 pub struct Sql {
     pub text: String,
     pub binds: Vec<Bind>,
+    /// Kept prepared on the connection (see `connection::ops`): a text
+    /// that is the same on every call, and holds no literal, only
+    /// identifiers, keywords and placeholders.
+    pub reused: bool,
 }
 
 impl Sql {
     pub(crate) fn new(text: String, binds: Vec<Bind>) -> Self {
-        Sql { text, binds }
+        Sql {
+            text,
+            binds,
+            reused: false,
+        }
+    }
+
+    /// A statement run once per migration with other values (the tracking
+    /// row's writes): prepared once per connection, not every time.
+    pub(crate) fn reused(text: String, binds: Vec<Bind>) -> Self {
+        Sql {
+            text,
+            binds,
+            reused: true,
+        }
     }
 }
 
@@ -108,7 +131,7 @@ impl Dialect {
 
     /// A UTC timestamp literal every backend reads into its timestamp type.
     pub(crate) fn timestamp_literal(self, time: chrono::NaiveDateTime) -> String {
-        format!("'{}'", time.format("%Y-%m-%d %H:%M:%S%.6f"))
+        format!("'{}'", timestamp_text(time))
     }
 
     pub(crate) fn bool_literal(self, value: bool) -> &'static str {
@@ -156,6 +179,15 @@ impl Dialect {
             Dialect::Sqlite => format!("CAST({expr} AS REAL)"),
             Dialect::Postgres => format!("CAST({expr} AS DOUBLE PRECISION)"),
             Dialect::Mysql => format!("CAST({expr} AS DOUBLE)"),
+        }
+    }
+
+    /// A bound text read as the tracking table's time column.
+    pub(crate) fn cast_timestamp(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => expr.to_string(),
+            Dialect::Postgres => format!("CAST({expr} AS TIMESTAMP)"),
+            Dialect::Mysql => format!("CAST({expr} AS DATETIME(6))"),
         }
     }
 

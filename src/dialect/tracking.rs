@@ -205,15 +205,16 @@ impl Dialect {
                 ColumnKind::Version => bind(Bind::I64(row.version)),
                 ColumnKind::Text => bind(Bind::Text(row.description.clone())),
                 ColumnKind::Checksum => bind(Bind::OptText(row.checksum.clone())),
-                // A formatted time, digits and separators only.
-                ColumnKind::Timestamp => self.timestamp_literal(applied_at(row)),
-                ColumnKind::Millis => self.millis_literal(row.execution_ms),
+                ColumnKind::Timestamp => self.cast_timestamp(&bind(Bind::Text(timestamp(row)))),
+                ColumnKind::Millis => {
+                    self.cast_double(&bind(Bind::Text(self.millis_literal(row.execution_ms))))
+                }
                 ColumnKind::Success => self.bool_literal(row.success).to_string(),
                 ColumnKind::DownStatements => bind(Bind::OptText(down_text(row))),
                 ColumnKind::ListFingerprint => bind(Bind::OptText(row.list_fingerprint.clone())),
             })
             .collect();
-        Sql::new(
+        Sql::reused(
             format!(
                 "INSERT INTO {} ({}) VALUES ({})",
                 self.quote_table(table),
@@ -227,17 +228,21 @@ impl Dialect {
     /// Settles a dirty row once its migration finished; touches exactly one
     /// row when the row is still ours and still dirty.
     pub(crate) fn mark_done(self, table: &TableName, row: &AppliedMigration) -> Sql {
-        Sql::new(
+        Sql::reused(
             format!(
                 "UPDATE {} SET success = {}, applied_at = {}, execution_ms = {} WHERE version = {} AND success = {}",
                 self.quote_table(table),
                 self.bool_literal(true),
-                self.timestamp_literal(applied_at(row)),
-                self.millis_literal(row.execution_ms),
-                self.placeholder(1),
+                self.cast_timestamp(&self.placeholder(1)),
+                self.cast_double(&self.placeholder(2)),
+                self.placeholder(3),
                 self.bool_literal(false),
             ),
-            vec![Bind::I64(row.version)],
+            vec![
+                Bind::Text(timestamp(row)),
+                Bind::Text(self.millis_literal(row.execution_ms)),
+                Bind::I64(row.version),
+            ],
         )
     }
 
@@ -319,6 +324,10 @@ impl Dialect {
 
 fn applied_at(row: &AppliedMigration) -> chrono::NaiveDateTime {
     row.applied_at.unwrap_or_else(chrono::Utc::now).naive_utc()
+}
+
+fn timestamp(row: &AppliedMigration) -> String {
+    super::timestamp_text(applied_at(row))
 }
 
 fn down_text(row: &AppliedMigration) -> Option<String> {
