@@ -182,6 +182,19 @@ impl Dialect {
         }
     }
 
+    /// A statement run once per migration with other values: kept prepared
+    /// on MySQL and SQLite (see [`Sql::reused`]). Not on PostgreSQL, where
+    /// a connection pooler in transaction mode (PgBouncer) can move the
+    /// session between statements and lose a named prepared statement
+    /// (there the dirty-row path, `transaction: false` only, keeps its
+    /// prepare round trip per write).
+    pub(crate) fn per_migration(self, text: String, binds: Vec<Bind>) -> Sql {
+        match self {
+            Dialect::Postgres => Sql::new(text, binds),
+            Dialect::Sqlite | Dialect::Mysql => Sql::reused(text, binds),
+        }
+    }
+
     /// A bound text read as the tracking table's time column.
     pub(crate) fn cast_timestamp(self, expr: &str) -> String {
         match self {

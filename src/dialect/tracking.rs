@@ -214,7 +214,7 @@ impl Dialect {
                 ColumnKind::ListFingerprint => bind(Bind::OptText(row.list_fingerprint.clone())),
             })
             .collect();
-        Sql::reused(
+        self.per_migration(
             format!(
                 "INSERT INTO {} ({}) VALUES ({})",
                 self.quote_table(table),
@@ -228,7 +228,7 @@ impl Dialect {
     /// Settles a dirty row once its migration finished; touches exactly one
     /// row when the row is still ours and still dirty.
     pub(crate) fn mark_done(self, table: &TableName, row: &AppliedMigration) -> Sql {
-        Sql::reused(
+        self.per_migration(
             format!(
                 "UPDATE {} SET success = {}, applied_at = {}, execution_ms = {} WHERE version = {} AND success = {}",
                 self.quote_table(table),
