@@ -154,14 +154,17 @@ impl Observer for Retries {
     }
 }
 
-fn retries_succeed_once_the_blocker_ends(db: TestDb) {
+/// Applies `list` over `BASE` with a ddl lock timeout of 1 s and 5 retries
+/// while another session holds `t` for 2.5 s: how many migrations it
+/// applied (or its error) and how many retries it made.
+fn apply_while_t_is_held(db: &TestDb, list: &'static [Migration]) -> (Result<usize, Error>, u32) {
     Migrator::new(BASE).apply(&mut db.connect()).unwrap();
-    let (mut blocker, _) = hold_table(&db);
+    let (mut blocker, _) = hold_table(db);
     let url = db.url.clone();
     let apply = std::thread::spawn(move || {
         let mut conn = common::connect_url(&url).unwrap();
         let mut retries = Retries::default();
-        let result = Migrator::new(ALTER)
+        let result = Migrator::new(list)
             .apply_with(
                 &mut conn,
                 ApplyOptions::default().guardrails(guarded(1, 5)),
@@ -172,7 +175,11 @@ fn retries_succeed_once_the_blocker_ends(db: TestDb) {
     });
     std::thread::sleep(Duration::from_millis(2500));
     blocker.batch_execute("COMMIT").unwrap();
-    let (result, retried) = returns_within(Duration::from_secs(60), move || apply.join().unwrap());
+    returns_within(Duration::from_secs(60), move || apply.join().unwrap())
+}
+
+fn retries_succeed_once_the_blocker_ends(db: TestDb) {
+    let (result, retried) = apply_while_t_is_held(&db, ALTER);
     assert_eq!(result.expect("succeeds on a retry"), 1);
     assert!(retried >= 1, "retried {retried} time(s)");
     assert_eq!(
@@ -191,24 +198,7 @@ fn a_retried_migration_that_follows_another_in_the_run_applies_once(db: TestDb) 
         m(2, "Create u", &["CREATE TABLE u (id INTEGER PRIMARY KEY)"]),
         m(3, "Add a column", &["ALTER TABLE t ADD COLUMN c INTEGER"]),
     ];
-    Migrator::new(BASE).apply(&mut db.connect()).unwrap();
-    let (mut blocker, _) = hold_table(&db);
-    let url = db.url.clone();
-    let apply = std::thread::spawn(move || {
-        let mut conn = common::connect_url(&url).unwrap();
-        let mut retries = Retries::default();
-        let result = Migrator::new(THREE)
-            .apply_with(
-                &mut conn,
-                ApplyOptions::default().guardrails(guarded(1, 5)),
-                &mut retries,
-            )
-            .map(|report| report.applied.len());
-        (result, retries.0)
-    });
-    std::thread::sleep(Duration::from_millis(2500));
-    blocker.batch_execute("COMMIT").unwrap();
-    let (result, retried) = returns_within(Duration::from_secs(60), move || apply.join().unwrap());
+    let (result, retried) = apply_while_t_is_held(&db, THREE);
     assert_eq!(result.expect("succeeds on a retry"), 2);
     assert!(retried >= 1, "retried {retried} time(s)");
     assert_eq!(

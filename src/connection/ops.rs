@@ -134,6 +134,10 @@ where
                 }
             }
         }
+        if binds.next().is_some() {
+            let message = "a reused statement has fewer placeholders than values";
+            return Err(diesel::result::Error::QueryBuilderError(message.into()));
+        }
         out.push_sql(rest);
         Ok(())
     }

@@ -75,7 +75,7 @@ impl Runner<'_> {
             if let (true, Some((_, after))) = (group_open, &settings) {
                 let _ = conn.batch_execute(after);
             }
-            if let Some(next) = chain.next {
+            if let Some(next) = next {
                 let _ = self.store.delete(conn, next.version);
             }
         }
