@@ -47,10 +47,10 @@ pub const BUILD_TIME_SCAN_BYTES: usize = 64 * 1024;
 
 const fn description_bytes(migrations: &[Migration]) -> usize {
     let mut total = 0;
-    let mut i = 0;
-    while i < migrations.len() {
-        total += migrations[i].description.len();
-        i += 1;
+    let mut rest = migrations;
+    while let [m, tail @ ..] = rest {
+        total += m.description.len();
+        rest = tail;
     }
     total
 }
@@ -60,23 +60,33 @@ pub const fn find_invalid(migrations: &[Migration]) -> Option<InvalidMigration> 
     first_broken(migrations, true)
 }
 
+/// Written for the compiler's constant evaluator, an interpreter in which
+/// every call, bounds-checked index and comparison is a step: the list and
+/// the statements are walked by slice patterns (no `len()` or index per
+/// step), the version rules cost one comparison for an entry that keeps
+/// them, and a statement is settled by its first byte.
 const fn first_broken(migrations: &[Migration], scan_bytes: bool) -> Option<InvalidMigration> {
+    // The version of the entry before; 0 before the first, so one `>`
+    // checks "positive" and "increasing" at once.
+    let mut previous = 0;
     let mut i = 0;
-    while i < migrations.len() {
-        let m = &migrations[i];
-        let rule = if m.version <= 0 {
-            Some(Rule::NotPositive)
-        } else if i > 0 && m.version == migrations[i - 1].version {
-            Some(Rule::Duplicate)
-        } else if i > 0 && m.version < migrations[i - 1].version {
-            Some(Rule::OutOfOrder)
+    let mut rest = migrations;
+    while let [m, tail @ ..] = rest {
+        let rule = if m.version <= previous {
+            Some(if m.version <= 0 {
+                Rule::NotPositive
+            } else if m.version == previous {
+                Rule::Duplicate
+            } else {
+                Rule::OutOfOrder
+            })
         } else if m.description.is_empty() {
             Some(Rule::EmptyDescription)
         } else if scan_bytes && contains_nul(m.description) {
             Some(Rule::NulInDescription)
-        } else if m.sql.is_empty() && m.code.is_none() {
+        } else if matches!((m.sql, &m.code), ([], None)) {
             Some(Rule::EmptySql)
-        } else if code_without_name(m) {
+        } else if matches!(&m.code, Some(code) if code.name.is_empty()) {
             Some(Rule::CodeWithoutName)
         } else if has_blank(m.sql) {
             Some(Rule::BlankStatement)
@@ -84,7 +94,6 @@ const fn first_broken(migrations: &[Migration], scan_bytes: bool) -> Option<Inva
             None
         };
         if let Some(rule) = rule {
-            let previous = if i > 0 { migrations[i - 1].version } else { 0 };
             return Some(InvalidMigration {
                 version: m.version,
                 previous,
@@ -93,34 +102,41 @@ const fn first_broken(migrations: &[Migration], scan_bytes: bool) -> Option<Inva
                 rule,
             });
         }
+        previous = m.version;
+        rest = tail;
         i += 1;
     }
     None
 }
 
-const fn code_without_name(m: &Migration) -> bool {
-    match &m.code {
-        Some(code) => code.name.is_empty(),
-        None => false,
-    }
-}
-
-/// An `sql` entry that is empty or only whitespace (stops at the first
-/// non-blank byte, so long statements cost nothing at compile time).
+/// An `sql` entry that is empty or only whitespace. A statement whose first
+/// byte is not whitespace is settled by that byte (so long statements cost
+/// nothing at compile time); only one that starts with whitespace is
+/// scanned further.
 const fn has_blank(statements: &[&str]) -> bool {
-    let mut i = 0;
-    while i < statements.len() {
-        let bytes = statements[i].as_bytes();
-        let mut j = 0;
-        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
-            j += 1;
+    let mut rest = statements;
+    while let [statement, tail @ ..] = rest {
+        match statement.as_bytes() {
+            [first, ..] if !matches!(*first, b' ' | b'\t' | b'\n' | b'\x0c' | b'\r') => {}
+            bytes => {
+                let mut j = 0;
+                while j < bytes.len() && is_whitespace(bytes[j]) {
+                    j += 1;
+                }
+                if j == bytes.len() {
+                    return true;
+                }
+            }
         }
-        if j == bytes.len() {
-            return true;
-        }
-        i += 1;
+        rest = tail;
     }
     false
+}
+
+/// `u8::is_ascii_whitespace`'s set (a `const fn` of core, but spelled out
+/// where it is hot so the evaluator takes no call for it).
+const fn is_whitespace(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\x0c' | b'\r')
 }
 
 #[cfg(test)]
