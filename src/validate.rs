@@ -109,6 +109,14 @@ const fn first_broken(migrations: &[Migration], scan_bytes: bool) -> Option<Inva
     None
 }
 
+/// `u8::is_ascii_whitespace`'s bytes as a pattern: the evaluator takes no
+/// call for it.
+macro_rules! whitespace {
+    () => {
+        b' ' | b'\t' | b'\n' | b'\x0c' | b'\r'
+    };
+}
+
 /// An `sql` entry that is empty or only whitespace. A statement whose first
 /// byte is not whitespace is settled by that byte (so long statements cost
 /// nothing at compile time); only one that starts with whitespace is
@@ -117,10 +125,10 @@ const fn has_blank(statements: &[&str]) -> bool {
     let mut rest = statements;
     while let [statement, tail @ ..] = rest {
         match statement.as_bytes() {
-            [first, ..] if !matches!(*first, b' ' | b'\t' | b'\n' | b'\x0c' | b'\r') => {}
+            [first, ..] if !matches!(*first, whitespace!()) => {}
             bytes => {
                 let mut j = 0;
-                while j < bytes.len() && is_whitespace(bytes[j]) {
+                while j < bytes.len() && matches!(bytes[j], whitespace!()) {
                     j += 1;
                 }
                 if j == bytes.len() {
@@ -131,12 +139,6 @@ const fn has_blank(statements: &[&str]) -> bool {
         rest = tail;
     }
     false
-}
-
-/// `u8::is_ascii_whitespace`'s set (a `const fn` of core, but spelled out
-/// where it is hot so the evaluator takes no call for it).
-const fn is_whitespace(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\t' | b'\n' | b'\x0c' | b'\r')
 }
 
 #[cfg(test)]
@@ -158,6 +160,19 @@ mod tests {
         const _: () = validate(OK);
         assert_eq!(find_invalid(OK), None);
         assert_eq!(find_invalid(&[]), None);
+    }
+
+    #[test]
+    fn a_statement_is_blank_only_when_every_byte_is_whitespace() {
+        const INDENTED: &[Migration] = &[m(1, "a", &["\n    SELECT 1", "\t\x0c\r x"])];
+        const _: () = validate(INDENTED);
+        assert_eq!(find_invalid(INDENTED), None);
+        const BLANK: &[&[&str]] = &[&["SELECT 2", ""], &["SELECT 2", " "], &["\n\t\r\x0c  "]];
+        for &sql in BLANK {
+            let list = [m(1, "a", &["SELECT 1"]), m(2, "b", sql)];
+            let problem = find_invalid(&list).expect("a blank statement");
+            assert_eq!((problem.version, problem.rule), (2, Rule::BlankStatement));
+        }
     }
 
     #[test]
