@@ -8,6 +8,10 @@
 //! machine's speed hits them alike. PostgreSQL / MySQL use BENCH_POSTGRES_URL /
 //! BENCH_MYSQL_URL, else TEST_POSTGRES_URL / TEST_MYSQL_URL.
 
+#[path = "common/args.rs"]
+#[allow(dead_code)] // each bench uses the helpers it needs
+mod args;
+use args::value as arg;
 use std::process::Command;
 use std::time::Instant;
 
@@ -237,12 +241,6 @@ fn median(values: &mut [f64]) -> f64 {
     } else {
         values[mid]
     }
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn main() {

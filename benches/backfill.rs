@@ -26,6 +26,10 @@
 //! by round, so a noisy moment hits them alike; prints median and min
 //! seconds and rows per second.
 
+#[path = "common/args.rs"]
+#[allow(dead_code)] // each bench uses the helpers it needs
+mod args;
+use args::value as arg;
 use std::time::Instant;
 
 use versioned_migrations::diesel::{self, ExpressionMethods, QueryDsl, RunQueryDsl};
@@ -40,11 +44,6 @@ const SCENARIOS: &[&str] = &["sql", "code_batched", "code_per_row", "diesel_per_
 fn fail(message: &str) -> ! {
     eprintln!("backfill bench: {message}");
     std::process::exit(2)
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    let i = args.iter().position(|a| a == name)?;
-    args.get(i + 1).cloned()
 }
 
 fn leak(text: String) -> &'static str {

@@ -14,6 +14,10 @@
 //! PostgreSQL, the peak number of sessions on the database
 //! (`pg_stat_activity`, sampled every 2 ms).
 
+#[path = "common/args.rs"]
+#[allow(dead_code)] // each bench uses the helpers it needs
+mod args;
+use args::{number, value as arg};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -53,19 +57,6 @@ fn workload(n: usize) -> &'static [Migration] {
         })
         .collect();
     Box::leak(list.into_boxed_slice())
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
-fn number(args: &[String], name: &str, default: usize) -> usize {
-    arg(args, name)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn fail(what: &str, error: impl std::fmt::Display) -> ! {

@@ -9,6 +9,10 @@
 //! a noisy moment hits them alike. Prints median and min per run and per
 //! 1,000 migrations.
 
+#[path = "common/args.rs"]
+#[allow(dead_code)] // each bench uses the helpers it needs
+mod args;
+use args::number as arg;
 use std::time::Instant;
 
 use versioned_migrations::lint::lint;
@@ -86,14 +90,6 @@ fn migration(i: usize, backend: Dialect) -> Migration {
 
 fn list(n: usize, backend: Dialect) -> Vec<Migration> {
     (0..n).map(|i| migration(i, backend)).collect()
-}
-
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn median(sorted: &[f64]) -> f64 {

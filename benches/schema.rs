@@ -11,6 +11,10 @@
 //! of a whole `drift` (make a scratch database, replay the 20 migrations on
 //! it, read both schemas, compare, drop it) with its statement count.
 
+#[path = "common/args.rs"]
+#[allow(dead_code)] // each bench uses the helpers it needs
+mod args;
+use args::value as arg;
 use std::time::{Duration, Instant};
 
 use versioned_migrations::{
@@ -54,13 +58,6 @@ fn workload(tables: usize) -> &'static [Migration] {
         .filter(|m| !m.sql.is_empty())
         .collect();
     Box::leak(list.into_boxed_slice())
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
 }
 
 struct Database {
