@@ -5,8 +5,8 @@
 //!
 //! Writes an application crate under `target/rebuild-bench` (this library
 //! by path, `default-features = false`, the SQLite backend), whose list is
-//! `--n` entries of the apply bench's workload (a CREATE TABLE, a CREATE
-//! INDEX and a 10-row INSERT, with a `down`). Builds it once (the
+//! `--n` entries of the benches' usual migration (a CREATE TABLE, a CREATE
+//! INDEX and a 10-row INSERT, here with a `down`). Builds it once (the
 //! dependencies, not timed), then per round adds one entry and times
 //! `cargo build --release` twice: the binary with `const _: () =
 //! validate(MIGRATIONS);` and the same binary without it, in alternating
@@ -20,7 +20,6 @@
 #[allow(dead_code)] // each bench uses the helpers it needs
 mod args;
 use args::number as arg;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -95,9 +94,7 @@ fn run() -> Result<(), String> {
     let dir = library.join("target/rebuild-bench");
     let io = |e: std::io::Error| format!("writing the bench crate: {e}");
     std::fs::create_dir_all(dir.join("src")).map_err(io)?;
-    let mut manifest = String::new();
-    let _ = write!(
-        manifest,
+    let manifest = format!(
         "[package]\nname = \"rebuild-bench\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
          [workspace]\n\n[dependencies]\nversioned-migrations = {{ path = {:?}, default-features = false }}\n",
         library.display().to_string()
