@@ -45,8 +45,8 @@ impl std::fmt::Display for WriteError {
     }
 }
 
-/// What the start-up check reads: the newest row, and on MySQL the digest
-/// of all.
+/// What the start-up check reads: the newest row, and on MySQL what its
+/// stamp is checked against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StartupRow {
     pub version: Option<i64>,
@@ -54,8 +54,11 @@ pub(crate) struct StartupRow {
     /// The stamp recorded by the last full check: the list's fingerprint,
     /// or `<fingerprint>:<digest>` where no trigger clears it.
     pub fingerprint: Option<String>,
-    /// The digest of every row now, where the query computed it.
-    pub digest: Option<String>,
+    /// On MySQL, what the stamp is checked against now: under a plain
+    /// stamp, how many rows carry anything in `list_fingerprint` (the
+    /// stamped row and any marked as changed); under a digest stamp, the
+    /// row digest.
+    pub witness: Option<String>,
 }
 
 pub(crate) struct Store<'t> {
@@ -153,20 +156,20 @@ impl<'t> Store<'t> {
             version: next().and_then(|v| v.parse().ok()),
             finished: next().as_deref() == Some("1"),
             fingerprint: next(),
-            digest: next(),
+            witness: next(),
         }))
     }
 
-    /// Makes sure the triggers that clear the stamp exist, creating what is
-    /// missing (see `Dialect::stamp_guard`); false where there are none
-    /// (MySQL, a name too long for theirs). An error (no right to create
+    /// Makes sure the triggers and index that keep the stamp honest exist,
+    /// creating what is missing (see `Dialect::stamp_guard`); false where
+    /// there are none (a name too long for theirs). An error (no right to create
     /// triggers) leaves the caller to stamp with the digest.
     pub(crate) fn prepare_guard(&self, conn: &mut dyn MigrationConnection) -> Result<bool> {
         let Some(guard) = self.dialect.stamp_guard(self.table) else {
             return Ok(false);
         };
         let present: Vec<String> = conn
-            .load_text_rows_with(&self.dialect.trigger_names_query(self.table))
+            .load_text_rows_with(&self.dialect.guard_names_query(self.table))
             .map_err(self.failed("inspecting"))?
             .into_iter()
             .filter_map(|row| row.into_iter().next().flatten())
@@ -175,6 +178,7 @@ impl<'t> Store<'t> {
             .triggers
             .iter()
             .map(|(name, _)| name.as_str())
+            .chain([guard.index.as_str()])
             .filter(|name| !present.iter().any(|p| p == name))
             .collect();
         if !missing.is_empty() {

@@ -7,9 +7,14 @@
 //! tracking table clear that stamp on any insert, delete, truncate or
 //! change to a row (by this tool, another tool, a person at a SQL prompt),
 //! so the check reads the newest row alone: the same fingerprint means the
-//! code is the list that was checked and no row changed since. Where the
-//! triggers cannot be made (MySQL, whose triggers cannot write the table
-//! they fire on; a user without the right to), the stamp is
+//! code is the list that was checked and no row changed since. MySQL's
+//! triggers cannot write the table they fire on, but a row's own BEFORE
+//! trigger can set its columns: there an inserted or changed row marks
+//! itself (`list_fingerprint = 'changed'`) and the check also counts the
+//! rows that carry anything there, through an index, so one row, the
+//! stamped one, means none changed. A row deleted by hand (other than the
+//! newest) leaves no mark there: the next full check sees it. Where the
+//! triggers cannot be made (a user without the right to), the stamp is
 //! `<list>:<count>:<sum>`, the row digest the database computed right then,
 //! and the check computes the digest again: every row is read by the
 //! server, still no row is sent.
@@ -19,8 +24,12 @@ use super::{Bind, Dialect, SessionSettings, Sql};
 use crate::table::TableName;
 use crate::tracking::{ColumnKind, COLUMNS};
 
-/// The triggers (name, events) and the partial index that let the
-/// database clear the stamp itself.
+/// What a MySQL row inserted or changed since the last stamp carries in
+/// `list_fingerprint` (never a fingerprint: those are hex).
+pub(crate) const CHANGED: &str = "changed";
+
+/// The triggers (name, events) and the index that keep the stamp honest
+/// (see `Dialect::stamp_guard`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StampGuard {
     pub triggers: Vec<(String, String)>,
@@ -70,8 +79,11 @@ impl Dialect {
     }
 
     /// One row: the newest version, whether it finished (1/0), its
-    /// `list_fingerprint`, and (where the database cannot clear the stamp
-    /// itself, MySQL) the row digest now; all as text. The newest row is
+    /// `list_fingerprint`, and on MySQL what that stamp is checked against:
+    /// under a plain stamp (rows mark themselves there rather than clear
+    /// it) how many rows carry anything in that column, found through the
+    /// guard's index; under a digest stamp (no triggers) the row digest now;
+    /// all as text. The newest row is
     /// found by the number through the primary key: qualified, because an
     /// unqualified `ORDER BY version` beside a text cast of the same name
     /// sorts the text on PostgreSQL.
@@ -81,22 +93,30 @@ impl Dialect {
             Dialect::Postgres => "CASE WHEN newest.success THEN 1 ELSE 0 END",
             Dialect::Sqlite | Dialect::Mysql => "newest.success",
         };
-        let digest = match self {
-            Dialect::Mysql => format!("(SELECT {} FROM {quoted})", self.row_digest()),
+        // MySQL evaluates only the branch the stamp's form picks.
+        let witness = match self {
+            Dialect::Mysql => format!(
+                "CASE WHEN LOCATE(':', newest.list_fingerprint) > 0 \
+                 THEN (SELECT {} FROM {quoted}) \
+                 ELSE (SELECT {} FROM {quoted} WHERE list_fingerprint IS NOT NULL) END",
+                self.row_digest(),
+                self.cast_text("COUNT(*)"),
+            ),
             Dialect::Sqlite | Dialect::Postgres => String::from("NULL"),
         };
         format!(
-            "SELECT {}, {}, newest.list_fingerprint, {digest} \
+            "SELECT {}, {}, newest.list_fingerprint, {witness} \
              FROM {quoted} AS newest ORDER BY newest.version DESC LIMIT 1",
             self.cast_text("newest.version"),
             self.cast_text(success),
         )
     }
 
-    /// The objects by which the database clears the stamp itself, on
-    /// PostgreSQL and SQLite; `None` on MySQL (a trigger there cannot write
-    /// the table it fires on) and when the tracking table's name leaves no
-    /// room for their names.
+    /// The objects by which the database keeps the stamp honest: triggers
+    /// that clear it (PostgreSQL, SQLite) or that mark the row they insert
+    /// or change (MySQL), and the index that finds the stamped (or marked)
+    /// rows; `None` when the tracking table's name leaves no room for their
+    /// names.
     pub(crate) fn stamp_guard(self, table: &TableName) -> Option<StampGuard> {
         let name = |suffix: &str| table.beside(suffix).map(|t| t.name().to_string());
         let changed: Vec<&str> = COLUMNS
@@ -115,7 +135,10 @@ impl Dialect {
                 (name("_stamp_upd")?, update),
                 (name("_stamp_del")?, String::from("DELETE")),
             ],
-            Dialect::Mysql => return None,
+            Dialect::Mysql => vec![
+                (name("_stamp_ins")?, String::from("INSERT")),
+                (name("_stamp_upd")?, String::from("UPDATE")),
+            ],
         };
         Some(StampGuard {
             triggers,
@@ -123,20 +146,39 @@ impl Dialect {
         })
     }
 
-    /// The names of the triggers on the tracking table.
-    pub(crate) fn trigger_names_query(self, table: &TableName) -> Sql {
+    /// The names of the triggers and indexes on the tracking table, to
+    /// find which of the guard's are missing.
+    pub(crate) fn guard_names_query(self, table: &TableName) -> Sql {
         match self {
+            Dialect::Mysql => {
+                let schema = match table.schema() {
+                    Some(schema) => self.string_literal(schema),
+                    None => String::from("DATABASE()"),
+                };
+                let name = self.string_literal(table.name());
+                Sql::new(
+                    format!(
+                        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS \
+                         WHERE EVENT_OBJECT_SCHEMA = {schema} AND EVENT_OBJECT_TABLE = {name} \
+                         UNION ALL SELECT INDEX_NAME FROM information_schema.STATISTICS \
+                         WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = {name}"
+                    ),
+                    vec![],
+                )
+            }
             Dialect::Sqlite => Sql::new(
                 format!(
-                    "SELECT name FROM {}.sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                    "SELECT name FROM {}.sqlite_master \
+                     WHERE type IN ('trigger', 'index') AND tbl_name = ?",
                     self.quote_ident(table.schema().unwrap_or("main"))
                 ),
                 vec![Bind::Text(table.name().to_string())],
             ),
-            // MySQL has no guard (see `stamp_guard`) and is never asked.
-            Dialect::Postgres | Dialect::Mysql => Sql::new(
+            Dialect::Postgres => Sql::new(
                 "SELECT CAST(t.tgname AS TEXT) FROM pg_trigger t \
-                 WHERE t.tgrelid = to_regclass($1) AND NOT t.tgisinternal"
+                 WHERE t.tgrelid = to_regclass($1) AND NOT t.tgisinternal \
+                 UNION ALL SELECT CAST(c.relname AS TEXT) FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass($1)"
                     .to_string(),
                 vec![Bind::Text(self.quote_table(table))],
             ),
@@ -159,17 +201,28 @@ impl Dialect {
             None => self.quote_ident(name),
         };
         let unqualified = self.quote_ident(table.name());
-        let mut statements = vec![format!(
-            "CREATE INDEX IF NOT EXISTS {} ON {} (version) WHERE list_fingerprint IS NOT NULL",
-            match self {
-                Dialect::Sqlite => in_schema(&guard.index),
-                _ => self.quote_ident(&guard.index),
-            },
-            match self {
-                Dialect::Sqlite => unqualified.clone(),
-                _ => self.quote_table(table),
-            },
-        )];
+        let mut statements = Vec::new();
+        if missing.contains(&guard.index.as_str()) {
+            statements.push(match self {
+                Dialect::Sqlite => format!(
+                    "CREATE INDEX IF NOT EXISTS {} ON {unqualified} (version) \
+                     WHERE list_fingerprint IS NOT NULL",
+                    in_schema(&guard.index)
+                ),
+                Dialect::Postgres => format!(
+                    "CREATE INDEX IF NOT EXISTS {} ON {} (version) WHERE list_fingerprint IS NOT NULL",
+                    self.quote_ident(&guard.index),
+                    self.quote_table(table)
+                ),
+                // No partial indexes: NULLs are most of it, and a range
+                // scan of the rest reads the stamped and marked rows alone.
+                Dialect::Mysql => format!(
+                    "CREATE INDEX {} ON {} (list_fingerprint)",
+                    self.quote_ident(&guard.index),
+                    self.quote_table(table)
+                ),
+            });
+        }
         let clear = "SET list_fingerprint = NULL WHERE list_fingerprint IS NOT NULL";
         for (name, events) in &guard.triggers {
             if !missing.contains(&name.as_str()) {
@@ -198,10 +251,30 @@ impl Dialect {
                 }
                 // A trigger's table and body name tables of its own schema,
                 // unqualified.
-                Dialect::Sqlite | Dialect::Mysql => statements.push(format!(
+                Dialect::Sqlite => statements.push(format!(
                     "CREATE TRIGGER IF NOT EXISTS {} AFTER {events} ON {unqualified} \
                      BEGIN UPDATE {unqualified} {clear}; END",
                     in_schema(name),
+                )),
+                // The row marks itself; an UPDATE that changes nothing but
+                // the stamp (clearing or writing it) leaves it as written.
+                Dialect::Mysql => statements.push(format!(
+                    "CREATE TRIGGER {} BEFORE {events} ON {} FOR EACH ROW \
+                     SET NEW.list_fingerprint = {}",
+                    in_schema(name),
+                    self.quote_table(table),
+                    match events.as_str() {
+                        "INSERT" => format!("'{CHANGED}'"),
+                        _ => format!(
+                            "IF({}, NEW.list_fingerprint, '{CHANGED}')",
+                            COLUMNS
+                                .iter()
+                                .filter(|c| c.kind != ColumnKind::ListFingerprint)
+                                .map(|c| format!("NEW.{0} <=> OLD.{0}", c.name))
+                                .collect::<Vec<_>>()
+                                .join(" AND ")
+                        ),
+                    },
                 )),
             }
         }

@@ -210,9 +210,11 @@ impl Executor<'_> {
                     return Ok(None);
                 };
                 let vouched = match stamp.strip_prefix(list) {
-                    Some("") => true,
+                    // The stamped row is the only one carrying anything
+                    // there (MySQL: no row marked itself as changed).
+                    Some("") => found.witness.is_none_or(|marked| marked == "1"),
                     Some(recorded) => {
-                        let digest = match found.digest {
+                        let digest = match found.witness {
                             Some(digest) => digest,
                             None => store.row_digest(conn)?,
                         };

@@ -75,6 +75,7 @@ pub(super) fn queries(table: &str, mariadb: bool) -> CatalogQueries {
          EVENT_OBJECT_TABLE, ' FOR EACH ', ACTION_ORIENTATION, ' ', \
          REPLACE(ACTION_STATEMENT, CONCAT('`', DATABASE(), '`.'), '')) \
          FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
+         AND EVENT_OBJECT_TABLE <> {table} \
          UNION ALL \
          SELECT 'function', {routine}, CONCAT('CREATE ', r.ROUTINE_TYPE, ' ', {routine}, \
          COALESCE(CONCAT(' RETURNS ', r.DTD_IDENTIFIER), ''), ' ', r.ROUTINE_DEFINITION) \
