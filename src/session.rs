@@ -40,8 +40,34 @@ impl Session {
         guardrails: Guardrails,
         body: impl FnOnce(&mut dyn MigrationConnection, &Session) -> Result<T>,
     ) -> Result<T> {
-        let Some(schema) = setup.schema else {
-            return Self::with_settings(conn, setup.statements, settings, guardrails, body);
+        Self::in_schema(conn, setup.schema, |conn| {
+            Self::with_settings(conn, setup.statements, settings, guardrails, body)
+        })
+    }
+
+    /// `setup` alone, the tool's settings left out: for a command whose one
+    /// statement carries its own lock timeout (see
+    /// `Dialect::statement_lock_timeout`).
+    pub(crate) fn with_setup<T>(
+        conn: &mut dyn MigrationConnection,
+        setup: Setup<'_>,
+        body: impl FnOnce(&mut dyn MigrationConnection) -> Result<T>,
+    ) -> Result<T> {
+        Self::in_schema(conn, setup.schema, |conn| {
+            run_setup(conn, setup.statements)?;
+            body(conn)
+        })
+    }
+
+    /// Runs `body` with `search_path` pointing at `schema` alone, given
+    /// back afterwards on every path.
+    fn in_schema<T>(
+        conn: &mut dyn MigrationConnection,
+        schema: Option<&str>,
+        body: impl FnOnce(&mut dyn MigrationConnection) -> Result<T>,
+    ) -> Result<T> {
+        let Some(schema) = schema else {
+            return body(conn);
         };
         let dialect = conn.dialect();
         let (Some(query), Some(set)) =
@@ -54,7 +80,7 @@ impl Session {
         let failed = |e| Error::database(format!("setting search_path to schema {schema}"), e);
         let saved = conn.scalar_text(query).map_err(failed)?.unwrap_or_default();
         conn.batch_execute(&set).map_err(failed)?;
-        let result = Self::with_settings(conn, setup.statements, settings, guardrails, body);
+        let result = body(conn);
         let restored = match dialect.restore_search_path(&saved) {
             Some(sql) => conn
                 .batch_execute(&sql)
@@ -74,11 +100,7 @@ impl Session {
         body: impl FnOnce(&mut dyn MigrationConnection, &Session) -> Result<T>,
     ) -> Result<T> {
         let dialect = conn.dialect();
-        for sql in setup {
-            conn.batch_execute(sql).map_err(|e| {
-                Error::database(format!("running the session statement `{sql}`"), e)
-            })?;
-        }
+        run_setup(conn, setup)?;
         let failed = |e| Error::database("setting up the session", e);
         // One round trip where the dialect can save and set at once (the
         // start-up check is a few of them in all).
@@ -165,4 +187,13 @@ impl Session {
     pub(crate) fn tool_local(&self) -> Option<String> {
         self.dialect.tool_settings_local(&self.settings)
     }
+}
+
+/// The user's per-connection statements, in order.
+fn run_setup(conn: &mut dyn MigrationConnection, setup: &[String]) -> Result<()> {
+    for sql in setup {
+        conn.batch_execute(sql)
+            .map_err(|e| Error::database(format!("running the session statement `{sql}`"), e))?;
+    }
+    Ok(())
 }

@@ -145,7 +145,7 @@ impl<'t> Store<'t> {
         &self,
         conn: &mut dyn MigrationConnection,
     ) -> Result<Option<StartupRow>> {
-        let sql = self.dialect.startup_check(self.table);
+        let sql = self.dialect.startup_check(self.table, self.lock_timeout);
         let rows = conn.load_text_rows(&sql).map_err(self.failed("reading"))?;
         let Some(row) = rows.into_iter().next() else {
             return Ok(None);

@@ -7,28 +7,12 @@
 
 mod common;
 
-use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{m, Backend, TestDb};
+use common::{m, returns_within, Backend, TestDb};
 use versioned_migrations::{
     ApplyOptions, Error, Guardrails, Migration, Migrator, Observer, Silent, StepInfo,
 };
-
-/// Runs `body` on a thread and fails if it does not return in `limit`: a
-/// liveness check for waits that must be bounded (not a timing assertion).
-fn returns_within<T: Send + 'static>(
-    limit: Duration,
-    body: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = sender.send(body());
-    });
-    receiver
-        .recv_timeout(limit)
-        .unwrap_or_else(|_| panic!("did not return within {limit:?}: the wait is unbounded"))
-}
 
 /// A session with an open transaction that has read `t`: every later
 /// exclusive lock on `t` waits for it. Its session id.

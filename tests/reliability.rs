@@ -6,11 +6,10 @@
 mod common;
 
 use std::process::Child;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::children::{self, applied_count, exit_ok, spawn, wait_for};
-use common::{leak_list, m, slow_sql, Backend, TestDb};
+use common::{leak_list, m, returns_within, slow_sql, Backend, TestDb};
 use versioned_migrations::{ApplyOptions, Error, Migration, Migrator, RollbackTarget, Silent};
 
 /// The lists the child processes run, built the same way in every process.
@@ -290,21 +289,6 @@ fn sqlite_settings_are_restored_on_the_apps_connection() {
         .unwrap(),
         Some(1234)
     );
-}
-
-/// Runs `body` on a thread and fails if it does not return in `limit`: a
-/// liveness check for waits that must be bounded (not a timing assertion).
-fn returns_within<T: Send + 'static>(
-    limit: Duration,
-    body: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = sender.send(body());
-    });
-    receiver
-        .recv_timeout(limit)
-        .unwrap_or_else(|_| panic!("did not return within {limit:?}: the wait is unbounded"))
 }
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]

@@ -14,7 +14,8 @@
 mod common;
 
 use common::{m, Backend, TestDb};
-use versioned_migrations::{Error, Migration, Migrator, Problem, Refusal, Silent};
+use std::time::Duration;
+use versioned_migrations::{Error, LockKind, Migration, Migrator, Problem, Refusal, Silent};
 
 static LIST: &[Migration] = &[
     m(
@@ -325,7 +326,50 @@ fn a_no_op_apply_writes_nothing(db: TestDb) {
     assert_eq!(xmin(&db), was, "the newest row was not written again");
 }
 
+/// Another session holds a lock that keeps readers off the tracking table
+/// (PostgreSQL: ACCESS EXCLUSIVE; MySQL: `LOCK TABLES ... WRITE`): the
+/// start-up check gives up after the lock timeout and names the table. On
+/// MySQL the limit rides in the check's own statement, so the session's
+/// setting is as it was (SQLite: readers are not kept off this way).
+fn a_locked_tracking_table_bounds_the_start_up_check(db: TestDb) {
+    applied(&db);
+    let (lock, setting) = match db.backend {
+        Backend::Postgres => (
+            "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE",
+            "SELECT current_setting('lock_timeout') AS value",
+        ),
+        Backend::Mysql => (
+            "LOCK TABLES schema_migrations WRITE",
+            "SELECT CAST(@@SESSION.lock_wait_timeout AS CHAR) AS value",
+        ),
+        Backend::Sqlite => return,
+    };
+    let mut holder = db.connect();
+    holder.batch_execute(lock).expect("take the lock");
+    let mut conn = db.connect();
+    let before = common::texts(&mut conn, setting).expect("the setting");
+    let (err, mut conn) = common::returns_within(Duration::from_secs(30), move || {
+        let result = Migrator::new(LIST)
+            .with_lock_timeout(Duration::from_secs(1))
+            .apply(&mut conn);
+        (result.expect_err("the table is locked"), conn)
+    });
+    assert!(
+        matches!(&err, Error::LockTimeout { lock: LockKind::Table { table }, .. } if table == "schema_migrations"),
+        "{err}"
+    );
+    assert_eq!(
+        common::texts(&mut conn, setting).expect("the setting"),
+        before,
+        "the session's own lock timeout, as it was"
+    );
+    drop(holder);
+    let report = Migrator::new(LIST).apply(&mut conn).expect("no-op");
+    assert!(report.applied.is_empty());
+}
+
 on_all_backends!(
+    a_locked_tracking_table_bounds_the_start_up_check,
     applying_everything_stamps_the_list,
     an_edited_entry_in_the_code_is_refused,
     a_checksum_changed_by_hand_is_refused,

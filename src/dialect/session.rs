@@ -59,7 +59,7 @@ pub(super) fn millis(duration: Duration) -> u128 {
 }
 
 /// MySQL's lock waits count whole seconds, at least one.
-fn whole_seconds(duration: Duration) -> u64 {
+pub(super) fn whole_seconds(duration: Duration) -> u64 {
     duration.as_secs_f64().ceil().max(1.0) as u64
 }
 

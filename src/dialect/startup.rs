@@ -19,10 +19,11 @@
 //! and the check computes the digest again: every row is read by the
 //! server, still no row is sent.
 
-use super::session::millis;
+use super::session::{millis, whole_seconds};
 use super::{Bind, Dialect, SessionSettings, Sql};
 use crate::table::TableName;
 use crate::tracking::{ColumnKind, COLUMNS};
+use std::time::Duration;
 
 /// What a MySQL row inserted or changed since the last stamp carries in
 /// `list_fingerprint` (never a fingerprint: those are hex).
@@ -87,7 +88,10 @@ impl Dialect {
     /// found by the number through the primary key: qualified, because an
     /// unqualified `ORDER BY version` beside a text cast of the same name
     /// sorts the text on PostgreSQL.
-    pub(crate) fn startup_check(self, table: &TableName) -> String {
+    ///
+    /// On MySQL the statement carries its own lock wait limit (see
+    /// [`Dialect::statement_lock_timeout`]).
+    pub(crate) fn startup_check(self, table: &TableName, lock_timeout: Duration) -> String {
         let quoted = self.quote_table(table);
         let success = match self {
             Dialect::Postgres => "CASE WHEN newest.success THEN 1 ELSE 0 END",
@@ -104,12 +108,31 @@ impl Dialect {
             ),
             Dialect::Sqlite | Dialect::Postgres => String::from("NULL"),
         };
+        let (before, hint) = match self {
+            // MariaDB runs what `/*M!` holds and reads `/*+` as a comment;
+            // MySQL (8.0.3 and later) the other way round.
+            Dialect::Mysql => {
+                let seconds = whole_seconds(lock_timeout);
+                (
+                    format!("/*M!100102 SET STATEMENT lock_wait_timeout = {seconds} FOR */ "),
+                    format!("/*+ SET_VAR(lock_wait_timeout = {seconds}) */ "),
+                )
+            }
+            Dialect::Sqlite | Dialect::Postgres => (String::new(), String::new()),
+        };
         format!(
-            "SELECT {}, {}, newest.list_fingerprint, {witness} \
+            "{before}SELECT {hint}{}, {}, newest.list_fingerprint, {witness} \
              FROM {quoted} AS newest ORDER BY newest.version DESC LIMIT 1",
             self.cast_text("newest.version"),
             self.cast_text(success),
         )
+    }
+
+    /// Whether [`Dialect::startup_check`] bounds its own lock wait, so the
+    /// session's settings need not be saved, set and given back around it
+    /// (MySQL: two batches of three round trips each).
+    pub(crate) fn statement_lock_timeout(self) -> bool {
+        matches!(self, Dialect::Mysql)
     }
 
     /// The objects by which the database keeps the stamp honest: triggers

@@ -10,6 +10,7 @@ use crate::plan::{plan_apply, ApplyPlan};
 use crate::report::{ApplyReport, PendingMigration, StepReport};
 use crate::session::Session;
 use crate::step::{Chain, Handoff, Protocol, Work};
+use crate::store::Store;
 use crate::tracking::Shape;
 use crate::transaction::{self, BeginError};
 
@@ -157,8 +158,10 @@ impl Executor<'_> {
     /// row was checked against the list under the lock) and no row changed
     /// since, nothing is pending and nothing was edited. "No row changed"
     /// is the database's word where its triggers clear the stamp on any
-    /// change (PostgreSQL, SQLite), else the row digest recorded with the
-    /// stamp, computed again. Anything else goes the full, locked way,
+    /// change (PostgreSQL, SQLite) or mark a row inserted or changed
+    /// (MySQL, which the check counts; a deleted row other than the newest
+    /// goes unseen there until the next full check), else the row digest
+    /// recorded with the stamp, computed again. Anything else goes the full, locked way,
     /// which checks every row and, when all is well, stamps again. A lock
     /// wait that ran out is an error here too.
     fn up_to_date(&self, conn: &mut dyn MigrationConnection) -> Result<Option<ApplyReport>> {
@@ -180,51 +183,64 @@ impl Executor<'_> {
         let Some(last) = self.code.migrations.last() else {
             return Ok(None);
         };
-        let up_to_date = |version: i64| ApplyReport {
-            already_applied: self.code.migrations.len(),
-            total: self.code.migrations.len(),
-            version_before: version,
-            version,
-            ..ApplyReport::default()
+        let answer = |conn: &mut dyn MigrationConnection| {
+            Ok(self
+                .answer_from_stamp(conn, &store, last.version)?
+                .then(|| ApplyReport {
+                    already_applied: self.code.migrations.len(),
+                    total: self.code.migrations.len(),
+                    version_before: last.version,
+                    version: last.version,
+                    ..ApplyReport::default()
+                }))
         };
-        Session::with(
-            conn,
-            self.setup(),
-            self.settings(false),
-            Guardrails::default(),
-            |conn, _| {
-                let found = match store.load_startup(conn) {
-                    Ok(found) => found,
-                    Err(e @ Error::LockTimeout { .. }) => return Err(e),
-                    // A missing or older table: the full path creates or upgrades it.
-                    Err(_) => return Ok(None),
+        match conn.dialect().statement_lock_timeout() {
+            true => Session::with_setup(conn, self.setup(), answer),
+            false => Session::with(
+                conn,
+                self.setup(),
+                self.settings(false),
+                Guardrails::default(),
+                |conn, _| answer(conn),
+            ),
+        }
+    }
+
+    /// Whether the stamp vouches that the code's list, up to `last`, is
+    /// applied and unchanged (see [`Self::up_to_date`]).
+    fn answer_from_stamp(
+        &self,
+        conn: &mut dyn MigrationConnection,
+        store: &Store<'_>,
+        last: i64,
+    ) -> Result<bool> {
+        let found = match store.load_startup(conn) {
+            Ok(Some(found)) => found,
+            // An empty table: the full path.
+            Ok(None) => return Ok(false),
+            Err(e @ Error::LockTimeout { .. }) => return Err(e),
+            // A missing or older table: the full path creates or upgrades it.
+            Err(_) => return Ok(false),
+        };
+        if !found.finished || found.version != Some(last) {
+            return Ok(false);
+        }
+        let Some(stamp) = found.fingerprint.as_deref() else {
+            return Ok(false);
+        };
+        Ok(match stamp.strip_prefix(self.code.fingerprint()) {
+            // The stamped row is the only one carrying anything there
+            // (MySQL: no row marked itself as changed).
+            Some("") => found.witness.is_none_or(|marked| marked == "1"),
+            Some(recorded) => {
+                let digest = match found.witness {
+                    Some(digest) => digest,
+                    None => store.row_digest(conn)?,
                 };
-                let Some(found) = found else {
-                    return Ok(None);
-                };
-                if !found.finished || found.version != Some(last.version) {
-                    return Ok(None);
-                }
-                let list = self.code.fingerprint();
-                let Some(stamp) = found.fingerprint.as_deref() else {
-                    return Ok(None);
-                };
-                let vouched = match stamp.strip_prefix(list) {
-                    // The stamped row is the only one carrying anything
-                    // there (MySQL: no row marked itself as changed).
-                    Some("") => found.witness.is_none_or(|marked| marked == "1"),
-                    Some(recorded) => {
-                        let digest = match found.witness {
-                            Some(digest) => digest,
-                            None => store.row_digest(conn)?,
-                        };
-                        recorded.strip_prefix(':') == Some(digest.as_str())
-                    }
-                    None => false,
-                };
-                Ok(vouched.then(|| up_to_date(last.version)))
-            },
-        )
+                recorded.strip_prefix(':') == Some(digest.as_str())
+            }
+            None => false,
+        })
     }
 
     /// After a run that leaves every migration of the code applied, with

@@ -445,3 +445,18 @@ macro_rules! on_all_backends {
         }
     };
 }
+
+/// Runs `body` on a thread and fails if it does not return in `limit`: a
+/// liveness check for waits that must be bounded (not a timing assertion).
+pub fn returns_within<T: Send + 'static>(
+    limit: std::time::Duration,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(body());
+    });
+    receiver
+        .recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("did not return within {limit:?}: the wait is unbounded"))
+}
