@@ -27,7 +27,7 @@ use std::time::Duration;
 
 /// What a MySQL row inserted or changed since the last stamp carries in
 /// `list_fingerprint` (never a fingerprint: those are hex).
-pub(crate) const CHANGED: &str = "changed";
+const CHANGED: &str = "changed";
 
 /// The triggers (name, events) and the index that keep the stamp honest
 /// (see `Dialect::stamp_guard`).
