@@ -52,7 +52,7 @@ pub(crate) struct StartupRow {
     pub version: Option<i64>,
     pub finished: bool,
     /// The stamp recorded by the last full check: the list's fingerprint,
-    /// or `<fingerprint>:<digest>` where no trigger clears it.
+    /// or `<fingerprint>:<digest>` where no trigger guards it.
     pub fingerprint: Option<String>,
     /// On MySQL, what the stamp is checked against now: under a plain
     /// stamp, how many rows carry anything in `list_fingerprint` (the
