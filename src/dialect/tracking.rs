@@ -23,6 +23,10 @@ impl Dialect {
     fn column_definition(self, column: &Column) -> String {
         let mysql = self == Dialect::Mysql;
         let sql_type = match column.kind {
+            // SQLite: `INTEGER PRIMARY KEY` (64-bit there) is the rowid, so
+            // the rows live in one b-tree, not a table and an index: a
+            // migration's row writes half the pages.
+            ColumnKind::Version if self == Dialect::Sqlite => "INTEGER NOT NULL PRIMARY KEY",
             ColumnKind::Version => "BIGINT NOT NULL PRIMARY KEY",
             ColumnKind::Text if mysql => "TEXT NOT NULL",
             ColumnKind::Text => "TEXT NOT NULL",
