@@ -142,11 +142,7 @@ impl Dialect {
     /// names.
     pub(crate) fn stamp_guard(self, table: &TableName) -> Option<StampGuard> {
         let name = |suffix: &str| table.beside(suffix).map(|t| t.name().to_string());
-        let changed: Vec<&str> = COLUMNS
-            .iter()
-            .filter(|c| c.kind != ColumnKind::ListFingerprint)
-            .map(|c| c.name)
-            .collect();
+        let changed: Vec<&str> = watched_columns().collect();
         let update = format!("UPDATE OF {}", changed.join(", "));
         let triggers = match self {
             Dialect::Postgres => vec![(
@@ -226,23 +222,19 @@ impl Dialect {
         let unqualified = self.quote_ident(table.name());
         let mut statements = Vec::new();
         if missing.contains(&guard.index.as_str()) {
+            let (index, on) = match self {
+                Dialect::Sqlite => (in_schema(&guard.index), unqualified.clone()),
+                Dialect::Postgres | Dialect::Mysql => {
+                    (self.quote_ident(&guard.index), self.quote_table(table))
+                }
+            };
             statements.push(match self {
-                Dialect::Sqlite => format!(
-                    "CREATE INDEX IF NOT EXISTS {} ON {unqualified} (version) \
-                     WHERE list_fingerprint IS NOT NULL",
-                    in_schema(&guard.index)
-                ),
-                Dialect::Postgres => format!(
-                    "CREATE INDEX IF NOT EXISTS {} ON {} (version) WHERE list_fingerprint IS NOT NULL",
-                    self.quote_ident(&guard.index),
-                    self.quote_table(table)
-                ),
                 // No partial indexes: NULLs are most of it, and a range
                 // scan of the rest reads the stamped and marked rows alone.
-                Dialect::Mysql => format!(
-                    "CREATE INDEX {} ON {} (list_fingerprint)",
-                    self.quote_ident(&guard.index),
-                    self.quote_table(table)
+                Dialect::Mysql => format!("CREATE INDEX {index} ON {on} (list_fingerprint)"),
+                Dialect::Sqlite | Dialect::Postgres => format!(
+                    "CREATE INDEX IF NOT EXISTS {index} ON {on} (version) \
+                     WHERE list_fingerprint IS NOT NULL"
                 ),
             });
         }
@@ -290,10 +282,8 @@ impl Dialect {
                         "INSERT" => format!("'{CHANGED}'"),
                         _ => format!(
                             "IF({}, NEW.list_fingerprint, '{CHANGED}')",
-                            COLUMNS
-                                .iter()
-                                .filter(|c| c.kind != ColumnKind::ListFingerprint)
-                                .map(|c| format!("NEW.{0} <=> OLD.{0}", c.name))
+                            watched_columns()
+                                .map(|c| format!("NEW.{c} <=> OLD.{c}"))
                                 .collect::<Vec<_>>()
                                 .join(" AND ")
                         ),
@@ -361,4 +351,13 @@ impl Dialect {
             vec![Bind::Text(value.to_string()), Bind::I64(version)],
         )
     }
+}
+
+/// The tracking columns a change to which the guard notices: all but the
+/// stamp itself.
+fn watched_columns() -> impl Iterator<Item = &'static str> {
+    COLUMNS
+        .iter()
+        .filter(|c| c.kind != ColumnKind::ListFingerprint)
+        .map(|c| c.name)
 }

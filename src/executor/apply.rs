@@ -161,8 +161,9 @@ impl Executor<'_> {
     /// change (PostgreSQL, SQLite) or mark a row inserted or changed
     /// (MySQL, which the check counts; a deleted row other than the newest
     /// goes unseen there until the next full check), else the row digest
-    /// recorded with the stamp, computed again. Anything else goes the full, locked way,
-    /// which checks every row and, when all is well, stamps again. A lock
+    /// recorded with the stamp, computed again. Anything else goes the
+    /// full, locked way, which checks every row and, when all is well,
+    /// stamps again. A lock
     /// wait that ran out is an error here too.
     fn up_to_date(&self, conn: &mut dyn MigrationConnection) -> Result<Option<ApplyReport>> {
         // A long list is hashed on a thread of its own while the database
